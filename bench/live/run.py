@@ -1,0 +1,231 @@
+"""Live-room benchmark: real HTTP and WebSocket clients against the served application.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/live/run.py [--members 85,300] [--viewers 3000] [--modes sse,poll]
+
+Each scenario gets a fresh database in a private PostgreSQL cluster (default settings: fsync
+and synchronous commit on; or DATABASE_URL's server with --shared-postgres), a private Redis on
+a free port and two uvicorn worker processes behind one address. Results are printed as JSON; docs/performance-live.md records a run.
+
+* members N — N remote members with open sockets cast their ballots at once; measured: every
+  ballot accepted, ballot latency (p50/p95/max), time from the first ballot until the final
+  count is on every member's socket, server CPU seconds and peak memory;
+* viewers V — V public viewers (a separate process) follow the public view while the chair gives
+  the floor to a new speaker every two seconds; measured: time from the grant being answered
+  until each viewer has the new speaker (p50/p99/max), per mode (server-sent events, 1 s polls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.live.clients import (  # noqa: E402
+    Member,
+    cpu_seconds,
+    peak_rss_mb,
+    percentile,
+    start_members,
+)
+from tests.live.harness import (  # noqa: E402
+    PrivatePostgres,
+    PrivateRedis,
+    Stack,
+    drop_database,
+    fresh_database,
+)
+
+ADMIN_URL = {"url": ""}
+
+
+def server_usage(stack: Stack) -> dict[str, float]:
+    pids = stack.worker_pids()
+    return {"cpu": sum(cpu_seconds(p) for p in pids),
+            "peak_rss_mb": max((peak_rss_mb(p) for p in pids), default=0.0),
+            "workers": len(pids)}
+
+
+def new_stack(tmp: Path, name: str, redis: PrivateRedis) -> tuple[Stack, str]:
+    admin = ADMIN_URL["url"]
+    database = fresh_database(admin, name)
+    stack = Stack(tmp / name, database_url=database, redis_url=redis.url, workers=2)
+    stack.prepare()
+    return stack, admin
+
+
+async def vote_round(stack: Stack, info: dict) -> dict:
+    members = await start_members(stack.base_url, info, concurrency=30)
+    vote = info["vote"]
+    n = len(members)
+    try:
+        await asyncio.sleep(2.0)  # let connect-time writes settle
+        before = server_usage(stack)
+        wall0 = time.monotonic()
+        results = await asyncio.gather(*(m.cast(vote, ("jaa", "ei", "tyhja")[i % 3])
+                                         for i, m in enumerate(members)))
+        deadline = time.monotonic() + 30
+        while (any(m.cast_seen.get(vote, -1) < n for m in members)
+               and time.monotonic() < deadline):
+            await asyncio.sleep(0.01)
+        after = server_usage(stack)
+        first = min(r.sent_at for r in results)
+        final = max(m.reached.get((vote, n), float("inf")) for m in members)
+        latencies = [r.latency for r in results]
+        return {
+            "members": n,
+            "accepted": sum(r.ok for r in results),
+            "retried": sum(r.attempts > 1 for r in results),
+            "ballot_latency_p50": round(percentile(latencies, 50), 3),
+            "ballot_latency_p95": round(percentile(latencies, 95), 3),
+            "ballot_latency_max": round(max(latencies), 3),
+            "final_state_on_every_socket_s": round(final - first, 3),
+            "all_ballots_answered_s": round(max(r.sent_at + r.latency for r in results) - first,
+                                            3),
+            "socket_messages_per_member": round(sum(m.messages for m in members) / n, 1),
+            "server_cpu_s": round(after["cpu"] - before["cpu"], 3),
+            "server_peak_rss_mb": round(after["peak_rss_mb"], 1),
+            "workers": after["workers"],
+            "window_s": round(time.monotonic() - wall0, 3),
+        }
+    finally:
+        await asyncio.gather(*(m.stop() for m in members))
+
+
+def bench_members(tmp: Path, redis: PrivateRedis, count: int) -> dict:
+    stack, admin = new_stack(tmp, f"kokous_bench_live_m{count}_{os.getpid()}", redis)
+    try:
+        info = stack.seed("meeting", "--members", str(count), "--vote", "--remote")
+        stack.start()
+        return asyncio.run(vote_round(stack, info))
+    finally:
+        stack.stop()
+        drop_database(admin, stack.database_url.rpartition("/")[2])
+
+
+async def speaker_changes(stack: Stack, info: dict, changes: int, ready: Path,
+                          timeout: float) -> dict[str, float]:
+    chair = Member(stack.base_url, info["meeting"], info["chair"]["cookie"], 0)
+    speakers = [Member(stack.base_url, info["meeting"], m["cookie"], m["person"])
+                for m in info["members"][1:changes + 1]]
+    for m in [chair, *speakers]:
+        await m.start()
+    granted: dict[str, float] = {}
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("viewers never became ready")
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2.0)
+        r = await chair.post("item.open", {"item": info["item"]})
+        assert r.ok, r.payload
+        await asyncio.sleep(2.0)
+        for m, meta in zip(speakers, info["members"][1:changes + 1], strict=True):
+            req = await m.post("floor.request", {"kind": "speech"})
+            assert req.ok, req.payload
+            grant = await chair.post("floor.grant", {"request": req.payload["request"]})
+            assert grant.ok, grant.payload
+            granted[meta["name"]] = time.time()
+            await asyncio.sleep(2.0)
+        await asyncio.sleep(2.0)
+        return granted
+    finally:
+        for m in [chair, *speakers]:
+            await m.stop()
+
+
+def bench_viewers(tmp: Path, redis: PrivateRedis, count: int, mode: str,
+                  changes: int = 6) -> dict:
+    stack, admin = new_stack(tmp, f"kokous_bench_live_v{mode}_{os.getpid()}", redis)
+    ready = tmp / f"ready-{mode}.json"
+    out = tmp / f"viewers-{mode}.json"
+    try:
+        info = stack.seed("meeting", "--members", str(changes + 1), "--open", "--remote")
+        stack.start()
+        duration = 40 + changes * 2.5
+        proc = subprocess.Popen([
+            sys.executable, str(ROOT / "bench/live/viewers.py"), "--base", stack.base_url,
+            "--meeting", str(info["meeting"]), "--count", str(count), "--mode", mode,
+            "--duration", str(duration), "--ready", str(ready), "--out", str(out),
+        ], cwd=ROOT)
+        before = server_usage(stack)
+        granted = asyncio.run(speaker_changes(stack, info, changes, ready, timeout=60))
+        after = server_usage(stack)
+        proc.wait(timeout=duration + 60)
+        data = json.loads(out.read_text())
+        latencies, missed = [], 0
+        for seen in data["first_seen"]:
+            for name, at in granted.items():
+                if name in seen:
+                    latencies.append(seen[name] - at)
+                else:
+                    missed += 1
+        return {
+            "mode": mode,
+            "viewers": data["count"],
+            "connected": data["connected"],
+            "ramp_s": round(json.loads(ready.read_text())["ramp_seconds"], 1),
+            "changes": len(granted),
+            "deliveries": len(latencies),
+            "missed": missed,
+            "latency_p50": round(percentile(latencies, 50), 3),
+            "latency_p99": round(percentile(latencies, 99), 3),
+            "latency_max": round(max(latencies), 3) if latencies else None,
+            "viewer_errors": data["errors"],
+            "http_requests": data["requests"],
+            "server_cpu_s": round(after["cpu"] - before["cpu"], 2),
+            "server_cpu_window_s": round(changes * 2.0 + 6, 1),
+            "server_peak_rss_mb": round(after["peak_rss_mb"], 1),
+        }
+    finally:
+        stack.stop()
+        drop_database(admin, stack.database_url.rpartition("/")[2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", default="85,300")
+    parser.add_argument("--viewers", type=int, default=3000)
+    parser.add_argument("--modes", default="sse,poll")
+    parser.add_argument("--shared-postgres", action="store_true",
+                        help="use DATABASE_URL's server instead of a private cluster")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="kokous-bench-live-"))
+    redis = PrivateRedis(tmp)
+    redis.start()
+    pg = None
+    if args.shared_postgres:
+        ADMIN_URL["url"] = os.environ.get("DATABASE_URL",
+                                          "postgresql://postgres@127.0.0.1:5432/postgres")
+    else:
+        pg = PrivatePostgres()  # default settings (fsync on), max_connections 200, own port
+        pg.init()
+        ADMIN_URL["url"] = pg.url
+    results: dict[str, object] = {"cpus": os.cpu_count(),
+                                  "load_before": os.getloadavg()[0]}
+    try:
+        for n in [int(x) for x in args.members.split(",") if x]:
+            results[f"members_{n}"] = bench_members(tmp, redis, n)
+            print(json.dumps(results[f"members_{n}"]), flush=True)
+        for mode in [m for m in args.modes.split(",") if m] if args.viewers else []:
+            results[f"viewers_{mode}"] = bench_viewers(tmp, redis, args.viewers, mode)
+            print(json.dumps(results[f"viewers_{mode}"]), flush=True)
+    finally:
+        redis.stop()
+        if pg is not None:
+            pg.destroy()
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""State changes of the minutes (check_*/do_* pairs, ``docs/contributing.md``)."""

@@ -1,0 +1,200 @@
+"""Helpers shared by the voting services: locking reads, who may act, audit and realtime.
+
+The rule "only present, acting, not disqualified, connected members propose, second and vote"
+is `meetings.presence`; here it is only turned into a precise error code (R29, R37, R72).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+import audit
+from meetings import presence, realtime, rules
+from meetings.models import (
+    AgendaItem,
+    ConnectionState,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    Person,
+)
+from voting.errors import voting_error
+
+
+def now() -> dt.datetime:
+    return timezone.now()
+
+
+def iso(moment: dt.datetime | None) -> str:
+    """UTC RFC 3339 for audit data and JSON (no floats, no local time)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def as_int(value: Any) -> int | None:
+    """An id from a URL or payload, or None when it is not a positive integer."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+# --- locking reads ------------------------------------------------------------------------------
+
+
+def require_visible(user: Any, meeting: Meeting, code: str) -> None:
+    """Refuse as *not found* when the user may not even see the meeting: before any state
+    check, so an outsider learns nothing about another municipality's objects (R63)."""
+    if not rules.can_view_meeting(user, meeting):
+        raise voting_error(code)
+
+
+def lock_item(meeting_id: Any, item_id: Any, *, user: Any) -> AgendaItem:
+    """The item of this meeting, row-locked for the transaction (a no-op on SQLite), if the
+    user may see the meeting; otherwise `handling.item_not_found`."""
+    mid, iid = as_int(meeting_id), as_int(item_id)
+    item = None
+    if mid and iid:
+        item = (
+            AgendaItem.objects.select_for_update(of=("self",))
+            .select_related("meeting", "meeting__body", "base_proposal")
+            .filter(pk=iid, meeting_id=mid)
+            .first()
+        )
+    if item is None:
+        raise voting_error("handling.item_not_found")
+    require_visible(user, item.meeting, "handling.item_not_found")
+    return item
+
+
+def get_item(meeting_id: Any, item_id: Any, *, user: Any) -> AgendaItem:
+    mid, iid = as_int(meeting_id), as_int(item_id)
+    item = None
+    if mid and iid:
+        item = (
+            AgendaItem.objects.select_related("meeting", "meeting__body", "base_proposal")
+            .filter(pk=iid, meeting_id=mid)
+            .first()
+        )
+    if item is None:
+        raise voting_error("handling.item_not_found")
+    require_visible(user, item.meeting, "handling.item_not_found")
+    return item
+
+
+# --- who may act --------------------------------------------------------------------------------
+
+
+def require_chair(user: Any, meeting: Meeting) -> None:
+    """Only the meeting's chair runs the chair's steps (KL 102 §, 104.1 §, R76)."""
+    if not rules.is_chair(user, meeting):
+        raise voting_error("handling.chair_only")
+
+
+def require_in_session(meeting: Meeting) -> None:
+    if meeting.status != MeetingStatus.IN_SESSION:
+        raise voting_error("handling.not_in_session")
+
+
+def person_of(user: Any) -> Person | None:
+    return rules.person_of(user)
+
+
+def deciding_participant(item: AgendaItem, user: Any) -> Participant:
+    """The user's participant row if he or she decides in `item` now; else a precise refusal.
+
+    `member.not_acting` — not a member or acting substitute of this meeting (R29);
+    `member.disqualified` — disqualified from this item (R37);
+    `member.not_present` — not present, removed, disconnected or rejoined but not yet
+    re-confirmed (R11, R72). The final word is `meetings.presence.is_deciding`.
+    """
+    person = person_of(user)
+    if person is None:
+        raise voting_error("member.not_acting")
+    participant = (
+        Participant.objects.select_related("person")
+        .filter(meeting_id=item.meeting_id, person=person)
+        .first()
+    )
+    if participant is None or not participant.decides:
+        raise voting_error("member.not_acting")
+    if item.disqualifications.filter(participant=participant).exclude(
+        body_decision="rejected"
+    ).exists():
+        raise voting_error("member.disqualified")
+    if (
+        not participant.is_present
+        or participant.removed
+        or participant.connection_state
+        in (ConnectionState.DISCONNECTED, ConnectionState.REJOINED)
+        or not presence.is_deciding(item, person.pk)
+    ):
+        raise voting_error("member.not_present")
+    return participant
+
+
+def deciding_person_ids(item: AgendaItem) -> list[int]:
+    """Sorted person ids of those deciding in `item` right now (the eligibility snapshot)."""
+    return sorted(presence.deciding_participants(item).values_list("person_id", flat=True))
+
+
+# --- other apps ---------------------------------------------------------------------------------
+
+
+def require_quorum(item: AgendaItem) -> None:
+    """The meetings quorum guard (KL 103 §, R35): raises `meeting.no_quorum` when not quorate."""
+    presence.require_quorum(item)
+
+
+def transition_item(item: AgendaItem, event: str, *, actor: Any) -> None:
+    """Move the item through `meetings.lifecycle` with the meetings item service, in the
+    caller's transaction (start_vote, cancel_vote, decide, table, return; R35 quorum inside).
+
+    For `decide`, the decision text is the text of the decided proposal (`item.decision_text`
+    must be set by the caller before, or the base proposal's text is used).
+    """
+    from meetings.services import items as item_services
+
+    meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
+    check = item_services.check_item_transition(item, meeting, event, item.decision_text)
+    item_services.do_item_transition(check, actor=actor)
+
+
+# --- history and pushes -------------------------------------------------------------------------
+
+
+def record(actor: Any, action: str, obj: str, data: dict[str, Any]) -> None:
+    """`audit.record` in the caller's transaction (contributing.md: the only history writer)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("voting: audit.record outside a transaction")
+    audit.record(actor, action, obj, data)
+
+
+def checkpoint_on_commit() -> None:
+    """Ask for a signed checkpoint after commit (audit spec section 3: a vote closes)."""
+    from audit.checkpoints import checkpoint_on_commit as _checkpoint
+
+    _checkpoint()
+
+
+def push(meeting: Meeting | int, event: dict[str, Any]) -> None:
+    """Push `event` to the meeting's members after commit. Never a voter↔choice link (R12)."""
+    meeting_id = meeting if isinstance(meeting, int) else meeting.pk
+    realtime.send_event_on_commit(realtime.meeting_group(meeting_id), event)
+
+
+def item_obj(item: AgendaItem | int) -> str:
+    return f"item:{item if isinstance(item, int) else item.pk}"
