@@ -203,6 +203,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Kokous"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Step-up: signature-like acts (checking the minutes, closing a vote or an election) need an MFA
+# authentication at most this many seconds old (meetings.step_up; ASVS L3 for voting).
+KOKOUS_STEP_UP_SECONDS = int(os.environ.get("KOKOUS_STEP_UP_SECONDS", "300"))
 
 # --- django-axes: lock an account after repeated failed logins (ASVS 6.3, TiHL 13 §).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))

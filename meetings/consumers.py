@@ -8,8 +8,9 @@ has already checked the Origin against ALLOWED_HOSTS and loaded the session.
 Client → server messages (JSON text, at most `SOCKET_MAX_BYTES`):
 
 * ``{"type": "ping", "v": <version the page shows>}`` every `HEARTBEAT_SECONDS`; answered with
-  ``{"type": "pong", "v": <latest version>}`` (``{"type": "pong"}`` when no version was sent).
-  A page that sees a newer version than its own fetches ``state.json`` (resync).
+  ``{"type": "pong", "v": <latest version>}`` (``{"type": "pong"}`` when no version was sent;
+  a version is named once its push has had `PONG_GRACE_SECONDS` to arrive). A page that sees
+  a newer version than its own fetches ``state.json`` (resync).
 
 Hardening: a bigger frame closes the socket with 1009; more than `SOCKET_RATE` messages in
 `SOCKET_RATE_WINDOW` seconds closes it with 4429; malformed JSON or an unknown type is answered
@@ -70,7 +71,15 @@ class _LoopLive:
 _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopLive] = (
     weakref.WeakKeyDictionary()
 )
-_versions: dict[int, tuple[int, float]] = {}
+#: Versions this process knows per meeting, (version, first seen), oldest first; and when the
+#: database was last asked. See `latest_version`.
+_versions: dict[int, list[tuple[int, float]]] = {}
+_version_checked: dict[int, float] = {}
+#: A pong names a version only once its push has had this long to reach the page. During a vote
+#: the snapshot changes every coalescing window (0.1 s); naming a version whose push is still on
+#: its way sent a quarter of the pages of an 85-member vote to state.json for nothing
+#: (docs/performance-live.md). A page that really missed a push still resyncs, one ping later.
+PONG_GRACE_SECONDS = 1.0
 
 
 def _loop_live() -> _LoopLive:
@@ -81,22 +90,43 @@ def _loop_live() -> _LoopLive:
     return state
 
 
+def _learn_version(meeting_id: int, version: int, now: float) -> None:
+    seen = _versions.setdefault(meeting_id, [])
+    if seen and version <= seen[-1][0]:
+        return
+    # The first version learnt is taken as settled: its age is unknown (as before the grace).
+    seen.append((version, now if seen else now - PONG_GRACE_SECONDS))
+    while len(seen) > 1 and seen[1][1] <= now - PONG_GRACE_SECONDS:
+        seen.pop(0)  # keep the newest settled version and everything newer
+
+
+def _settled_version(meeting_id: int, now: float) -> int:
+    settled = 0
+    for version, seen_at in _versions.get(meeting_id, ()):
+        if seen_at <= now - PONG_GRACE_SECONDS:
+            settled = version
+    return settled
+
+
 def _remember_version(meeting_id: int, rebuilt: Any) -> None:
-    _versions[meeting_id] = (rebuilt.version, time.monotonic())
+    _learn_version(meeting_id, rebuilt.version, time.monotonic())
 
 
 realtime.flush_listeners.append(_remember_version)
 
 
 async def latest_version(meeting_id: int) -> int:
-    known = _versions.get(meeting_id)
-    if known is not None and time.monotonic() - known[1] < 1.0:
-        return known[0]
-    from meetings.live import snapshots
+    """The newest version whose push has had `PONG_GRACE_SECONDS` to arrive (for pongs); the
+    database is asked at most once a second per meeting and process."""
+    now = time.monotonic()
+    if now - _version_checked.get(meeting_id, -1e9) >= 1.0:
+        from meetings.live import snapshots
 
-    version = await live_sync(snapshots.latest_version)(meeting_id)
-    _versions[meeting_id] = (max(version, known[0] if known else 0), time.monotonic())
-    return version
+        version = await live_sync(snapshots.latest_version)(meeting_id)
+        now = time.monotonic()
+        _version_checked[meeting_id] = now
+        _learn_version(meeting_id, version, now)
+    return _settled_version(meeting_id, now)
 
 
 async def _sweeper(state: _LoopLive) -> None:
@@ -259,7 +289,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return
         try:
             content = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: deeply nested brackets fit in SOCKET_MAX_BYTES (F4); answering
+            # with the code keeps one member from dropping sockets and flooding the error log.
             await self._error("socket.malformed")
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):

@@ -163,6 +163,27 @@ def gather(
         attendance.check_in(secretary, m.pk, participant_of(m, email).pk, "in_room")
 
 
+def attest_private_place(m: Meeting, item_id: int, *, skip: tuple[str, ...] = ()) -> int:
+    """R9, R75: each present remote participant attests a private place for the closed item the
+    chair just took up, through the service, as each does in the room (emails in `skip` do
+    not). Returns how many attested; nothing happens in an item that is not closed."""
+    from meetings.models import AgendaItem, AttendanceMode, Participant
+    from meetings.private_place import requires_private_place
+    from meetings.services.private_place import confirm_private_place
+
+    if not requires_private_place(AgendaItem.objects.select_related("meeting").get(pk=item_id)):
+        return 0
+    done = 0
+    for p in Participant.objects.filter(
+        meeting=m, mode=AttendanceMode.REMOTE, is_present=True, removed=False
+    ).select_related("person__user").order_by("pk"):
+        if p.person.user is None or p.person.user.email in skip:
+            continue
+        confirm_private_place(p.person.user, m.pk, item_id, True)
+        done += 1
+    return done
+
+
 def open_now(m: Meeting, chair: Any, secretary: Any) -> Meeting:
     """The chair opens the meeting with the legality finding; the secretary takes a roll call."""
     from meetings.services import attendance

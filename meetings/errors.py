@@ -92,6 +92,9 @@ CODES: dict[str, tuple[type[DomainError], Any]] = {
     ),
     # --- attachments -----------------------------------------------------------------------------
     "attachment.not_found": (_MISSING, _("Liitettä ei löydy.")),
+    "attachment.no_inline_view": (
+        _MISSING, _("Liitettä ei voi näyttää selaimessa vesileimattuna; lataa se."),
+    ),
     # --- § 100 electronic decision-making procedure ---------------------------------------------
     "eproc.council": (
         _BAD, _("Valtuusto ei voi päättää sähköisessä päätöksentekomenettelyssä (KL 100.1 §)."),
@@ -141,6 +144,27 @@ CODES: dict[str, tuple[type[DomainError], Any]] = {
     "attendance.person_not_found": (_MISSING, _("Henkilöä ei löydy.")),
     "attendance.seat_taken": (
         _STATE, _("Jäsenen paikalla toimii jo varajäsen; vapauta varajäsen ensin."),
+    ),
+    # private place before a closed item (R9, R75; KL 98.2 §) — meetings.services.private_place
+    "attendance.private_place_unconfirmed": (
+        _FORBIDDEN,
+        _("Vahvista ensin, että olet paikassa, jossa ulkopuoliset eivät näe eivätkä kuule "
+          "kokousta. Ilman vahvistusta et osallistu suljetun asian käsittelyyn (KL 98.2 §, R75)."),
+    ),
+    "attendance.private_place_attest_required": (
+        _BAD, _("Rastita vakuutus yksityisestä paikasta ennen lähettämistä."),
+    ),
+    "attendance.private_place_not_required": (
+        _STATE, _("Käsiteltävänä olevaa asiaa ei käsitellä suljettuna; vakuutusta ei tarvita."),
+    ),
+    "attendance.private_place_not_current": (
+        _STATE, _("Asia ei ole enää käsiteltävänä. Päivitä sivu."),
+    ),
+    "attendance.private_place_not_remote": (
+        _STATE, _("Vakuutus koskee vain etäyhteydellä osallistuvia."),
+    ),
+    "attendance.private_place_not_connected": (
+        _STATE, _("Yhteytesi kokoukseen on katkennut. Yhdistä uudelleen ja vahvista sitten."),
     ),
     # --- disqualification (esteellisyys) ---------------------------------------------------------
     "disqualification.already_declared": (_STATE, _("Esteellisyys on jo ilmoitettu tähän asiaan.")),

@@ -15,6 +15,11 @@
 - Anonymous responses are left cacheable: an explicit Cache-Control is never touched. Only an
   anonymous response that sets a cookie (session, CSRF token) and says nothing about caching is
   marked `private, no-store`, so a shared cache never hands one visitor's cookie to another.
+  Public pages render no CSRF token for visitors (the language switch is a GET form, F5).
+- **Vary: Cookie** on an anonymous `Cache-Control: public` response: the page's language comes
+  from the language cookie (LocaleMiddleware), so a shared cache must not hand a Swedish copy to
+  a Finnish visitor. (Without the CSRF token nothing else adds it; caches may key on the
+  `django_language` cookie alone instead, see security.md §8.)
 
 Place it directly after `django.middleware.security.SecurityMiddleware` in MIDDLEWARE, so it
 also sees early responses (redirects, CSRF failures); `request.user` is read lazily on the way
@@ -28,6 +33,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 # Features refused to everyone (including Kokous itself).
 DISABLED_FEATURES = (
@@ -102,4 +108,6 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         elif response.cookies and "Cache-Control" not in response:
             response["Cache-Control"] = "private, no-store"
+        elif "public" in response.get("Cache-Control", ""):
+            patch_vary_headers(response, ("Cookie",))
         return response

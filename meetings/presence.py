@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from meetings import quorum
+from meetings import private_place, quorum
 from meetings.models import (
     AgendaItem,
     ConnectionState,
@@ -59,12 +59,15 @@ def deciding_participants(item: AgendaItem) -> QuerySet[Participant]:
     A remote participant whose connection is lost is treated as having left (R72), and one who
     rejoined counts again only after the chair or secretary re-confirms them. A substitute
     called in for one item only (the member is disqualified, R30, R37) decides only in that item.
+    In an item handled in a closed session a remote participant takes part only after attesting
+    a private place for it (R9, R75, `meetings.private_place`).
     """
     return (
         Participant.objects.filter(meeting_id=item.meeting_id, is_present=True, removed=False)
         .filter(_acting_q(item))
         .exclude(connection_state__in=_LOST_CONNECTION)
         .exclude(pk__in=_disqualified_ids(item))
+        .exclude(pk__in=private_place.unconfirmed_ids(item))
         .select_related("person")
     )
 
@@ -76,9 +79,11 @@ def is_deciding(item: AgendaItem, person_id: int) -> bool:
 def _roster(meeting: Meeting, item: AgendaItem | None) -> list[quorum.RosterEntry]:
     disqualified: set[int] = set()
     scoped_here: set[int] = set()
+    unconfirmed: set[int] = set()  # not taking part in a closed item (R75)
     if item is not None:
         disqualified = set(_disqualified_ids(item).values_list("participant_id", flat=True))
         scoped_here = set(item.substitutions.values_list("substitute_id", flat=True))
+        unconfirmed = set(private_place.unconfirmed_ids(item).values_list("pk", flat=True))
     entries = []
     participants = Participant.objects.filter(meeting=meeting).filter(
         Q(role=ParticipantRole.MEMBER) | Q(role=ParticipantRole.SUBSTITUTE)
@@ -91,6 +96,7 @@ def _roster(meeting: Meeting, item: AgendaItem | None) -> list[quorum.RosterEntr
             acting = seat is not None and (not p.item_scoped or p.pk in scoped_here)
         present = (
             p.is_present and not p.removed and p.connection_state not in _LOST_CONNECTION
+            and p.pk not in unconfirmed
         )
         entries.append(
             quorum.RosterEntry(

@@ -15,6 +15,7 @@ urlpatterns = [
          name="public_agenda_pdf"),
     path("julkinen/liitteet/<int:attachment_id>/", public.public_attachment,
          name="public_attachment"),
+    path("kieli/", public.choose_language, name="choose_language"),  # visitors (F5)
     # meetings
     path("kokoukset/uusi/", meetings.meeting_create, name="meeting_create"),
     path("kokoukset/<int:meeting_id>/", meetings.meeting_detail, name="meeting_detail"),
@@ -61,4 +62,5 @@ urlpatterns = [
          name="item_substitute"),
     path("asiat/<int:item_id>/tila/<slug:event>/", items.item_transition, name="item_transition"),
     path("liitteet/<int:attachment_id>/", items.attachment_download, name="attachment_download"),
+    path("liitteet/<int:attachment_id>/nayta/", items.attachment_view, name="attachment_view"),
 ]

@@ -185,7 +185,7 @@ def _voting_parts(item: AgendaItem) -> dict[str, Any]:
         .prefetch_related("secondings__participant__person").order_by("number")
     )
     rows = [voting_selectors.proposal_row(p) for p in proposals]
-    _voted, fallen = voting_selectors._fallen(proposals)
+    _voted, fallen = voting_selectors.fallen_proposals(proposals)
     fallen_ids = {f["id"] for f in fallen}
     key_of = {r["id"]: _proposal_key(r) for r in rows}
     doc_proposals = tuple(

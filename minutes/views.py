@@ -4,17 +4,14 @@ chair's signature, the secretary's attestation, publication, and the public minu
 
 from __future__ import annotations
 
-import time
 from typing import Any
-from urllib.parse import urlencode
 
-from allauth.account.authentication import get_authentication_records
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from kokous.errors import DomainError
+from meetings import step_up
 from meetings.public import public_page
 from meetings.views._util import render_error
 from minutes import selectors
@@ -22,31 +19,10 @@ from minutes.services import workflow
 from minutes.services.errors import minutes_error
 
 PAGE = "minutes/workflow_page.html"
-#: A checker's approval needs an MFA authentication at most this old (seconds).
-STEP_UP_MAX_AGE = 300
-
-
-def recent_mfa(request: HttpRequest, max_age: int = STEP_UP_MAX_AGE) -> bool:
-    """Whether the session holds an MFA authentication (login or allauth's
-    ``mfa_reauthenticate``) newer than ``max_age`` seconds (allauth's authentication records)."""
-    records = get_authentication_records(request, request.user)
-    now = time.time()
-    return any(
-        r.get("method") == "mfa" and isinstance(r.get("at"), int | float)
-        and now - r["at"] <= max_age
-        for r in records
-    )
-
-
-def require_recent_mfa(request: HttpRequest, max_age: int = STEP_UP_MAX_AGE) -> HttpResponse | None:
-    """``None`` when stepped up, else a redirect to allauth's MFA reauthentication, which
-    returns to this page."""
-    if recent_mfa(request, max_age):
-        return None
-    back = request.headers.get("referer") or request.path
-    if not back.startswith("/"):
-        back = request.path
-    return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': back})}")
+#: The MFA step-up (R50) is the project's one helper (`meetings.step_up`); its age limit is
+#: `settings.KOKOUS_STEP_UP_SECONDS` (default 300 s).
+recent_mfa = step_up.recent_mfa
+require_recent_mfa = step_up.require_recent_mfa
 
 
 def _page(request: HttpRequest, meeting_id: int, status: int = 200, **extra: Any) -> HttpResponse:

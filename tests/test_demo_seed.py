@@ -113,7 +113,12 @@ def check_r45_elections_with_lot_and_proportional() -> None:
     assert any(d["decisive"] for d in majority.result["draws"])  # the tie was drawn by lot
     proportional = Election.objects.get(kind="proportional")
     assert proportional.status == "closed" and len(proportional.result["elected"]) == 3
+    assert proportional.alliances.count() == 1  # an electoral alliance of two lists (R45)
+    assert any(r["group"].startswith("alliance:") for r in proportional.result["ranking"])
     assert AgendaItem.objects.filter(meeting=majority.meeting, status="decided").count() == 2
+    # R33: a first-time council item tabled on a quarter's demand, without a vote.
+    tabled = AgendaItem.objects.get(meeting=majority.meeting, status="tabled")
+    assert Decision.objects.get(item=tabled).by_demand
 
 
 def check_r17_r19_e_procedure_answers_and_transfer() -> None:

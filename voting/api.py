@@ -58,7 +58,8 @@ def action(
 ) -> JsonResponse:
     try:
         payload = parse_json(request)
-        data, _message = actions.run(resource, action, request.user, meeting_id, obj_id, payload)
+        data, _message = actions.run(resource, action, request.user, meeting_id, obj_id, payload,
+                                     request=request)
     except DomainError as err:
         return error_response(err)
     return JsonResponse({"ok": True, **data})

@@ -1,6 +1,7 @@
 """Demo content for the voting layer, built through the services (demo only, used by
 `seed_demo`): decisions without a vote, seconded counter-proposals with named votes, dissent,
-an open vote for the live room, and elections (majority with a tie drawn by lot, proportional).
+an open vote for the live room, elections (majority with a tie drawn by lot, proportional with
+an electoral alliance) and a council item tabled on a quarter's demand (R33).
 
 Every step is the real service called as the real person (the chair states, members propose,
 second and vote), so the audit log and the voting records are exactly what a meeting produces.
@@ -10,17 +11,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from meetings.demo import demo_user
+from meetings.demo import attest_private_place, demo_user
 from meetings.models import AgendaItem, Meeting, Person
 from meetings.services import items as item_services
 from voting import services
 from voting.models import Election, Proposal, Vote
 
 
+def open_item(chair: Any, m: Meeting, item: AgendaItem, *, skip: tuple[str, ...] = ()) -> None:
+    """The chair takes the item up; in a closed item the remote participants attest a private
+    place (R9, R75; those in `skip` do not, and so do not take part)."""
+    item_services.open_item(chair, item.pk)
+    attest_private_place(m, item.pk, skip=skip)
+
+
 def decide_without_vote(m: Meeting, item: AgendaItem, chair: Any) -> Any:
     """The chair opens the item, closes the discussion, states that only the base proposal
     stands and states the decision (R40: no vote needed)."""
-    item_services.open_item(chair, item.pk)
+    open_item(chair, m, item)
     item_services.close_discussion(chair, item.pk)
     services.state_proposals(chair, m.pk, item.pk)
     return services.state_decision(chair, m.pk, item.pk)
@@ -57,7 +65,7 @@ def decide_by_named_vote(
 ) -> Any:
     """A counter-proposal seconded, a named vote, the decision, dissent registered by those
     entitled (R40–R47), and the dissent window closed by the chair."""
-    item_services.open_item(chair, item.pk)
+    open_item(chair, m, item)
     counter_proposal(m, item, proposer, seconder, text)
     vote = start_vote(m, item, chair)
     cast(m, vote, ballots)
@@ -103,10 +111,12 @@ def majority_election_with_lot(
 def proportional_election(
     m: Meeting, item: AgendaItem, chair: Any, *, title: str, seats: int, demanders: list[str],
     lists: dict[str, list[tuple[str, str]]], nominator: str, ballots: dict[str, tuple[str, int]],
+    alliances: dict[str, list[str]] | None = None,
 ) -> Election:
     """A proportional election on demand (KL 105.2 §): enough members demand it, candidates on
-    lists, closed ballots, comparison numbers (R45). `lists` maps a list name to (candidate
-    email, substitute email) pairs; `ballots` maps a voter to (list name, index)."""
+    lists, electoral alliances of lists registered before opening, closed ballots, comparison
+    numbers (R45). `lists` maps a list name to (candidate email, substitute email) pairs;
+    `alliances` an alliance name to list names; `ballots` maps a voter to (list name, index)."""
     election = services.create_election(
         chair, m.pk, item.pk, title=title, seats=seats, personal_substitutes=True
     )
@@ -122,9 +132,30 @@ def proportional_election(
             )
             for member, sub in pairs
         ]
+    by_name = {cl.name: cl.pk for cl in election.lists.all()}
+    for alliance, members in (alliances or {}).items():
+        services.add_electoral_alliance(
+            chair, m.pk, election.pk, alliance, [by_name[n] for n in members]
+        )
     services.open_election(chair, m.pk, election.pk)
     for voter, (name, index) in ballots.items():
         services.cast_election_ballot(
             demo_user(voter), m.pk, election.pk, nominated[name][index].pk
         )
     return services.close_election(chair, m.pk, election.pk)
+
+
+def table_on_demand(
+    m: Meeting, item: AgendaItem, chair: Any, *, proposer: str, joiners: list[str]
+) -> Any:
+    """Council, first-time item: a councillor moves to table it, others join the demand until a
+    quarter of those present demand it; the chair states it tabled without a vote (R33)."""
+    open_item(chair, m, item)
+    motion = services.make_proposal(
+        demo_user(proposer), m.pk, item.pk, "procedural", "", procedural_kind="table"
+    )
+    for email in joiners:
+        services.join_tabling_demand(demo_user(email), m.pk, motion.pk)
+    item_services.close_discussion(chair, item.pk)
+    services.state_proposals(chair, m.pk, item.pk)
+    return services.state_decision(chair, m.pk, item.pk)

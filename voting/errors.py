@@ -166,6 +166,32 @@ CODES: dict[str, tuple[type[DomainError], Any]] = {
     "election.bad_alliance": (_BAD, _("Virheellinen vaaliliitto.")),
     "election.unknown_pair": (_BAD, _("Ehdokkaalta puuttuu varajäsenpari.")),
     "election.bad_present": (_STATE, _("Läsnä olevia ei ole.")),
+    "election.paused": (_STATE, _("Vaali on keskeytetty; puheenjohtaja päättää jatkosta.")),
+    "election.needs_chair_decision": (
+        _STATE,
+        _("Äänioikeutetun yhteys muuttui vaalin aikana: puheenjohtajan on valittava jatka, "
+          "keskeytä tai uusi vaali ennen vaalin päättämistä (R72)."),
+    ),
+    "election.choice_not_needed": (_STATE, _("Vaali ei odota puheenjohtajan ratkaisua.")),
+    "election.staff_only": (
+        _FORBIDDEN, _("Vain puheenjohtaja tai sihteeri voi kirjata ehdokaslistat ja vaaliliitot."),
+    ),
+    "election.duplicate_list": (_BAD, _("Vaalissa on jo samanniminen ehdokaslista.")),
+    "election.duplicate_alliance": (_BAD, _("Vaalissa on jo samanniminen vaaliliitto.")),
+    "election.alliance_needs_lists": (
+        _BAD, _("Vaaliliittoon kuuluu vähintään kaksi tämän vaalin ehdokaslistaa (R45)."),
+    ),
+    "election.list_in_alliance": (
+        _STATE, _("Ehdokaslista kuuluu jo vaaliliittoon; lista voi kuulua vain yhteen liittoon."),
+    ),
+    "tabling.not_table_motion": (_BAD, _("Ehdotus ei ole pöydällepanoehdotus.")),
+    "tabling.not_applicable": (
+        _STATE,
+        _("Pöydällepanovaatimus ilman äänestystä koskee vain valtuustossa ensimmäistä kertaa "
+          "käsiteltävää asiaa (R33)."),
+    ),
+    "tabling.bad_present": (_STATE, _("Läsnä olevia valtuutettuja ei ole.")),
+    "tabling.bad_fraction": (_STATE, _("Pöydällepanovaatimuksen osuus on virheellinen.")),
 }
 
 # Codes of voting.procedure that reach users are shown with one of these messages.

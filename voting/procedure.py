@@ -48,6 +48,7 @@ __all__ = [
     "Proposal",
     "ProposalKind",
     "ProportionalResult",
+    "ConnectionEffect",
     "VoteOption",
     "VoteResult",
     "VotingPlan",
@@ -64,6 +65,9 @@ __all__ = [
     "propose_voting_order",
     "proposals_to_vote",
     "resolve_plan",
+    "connection_change_effect",
+    "tabling_demand_met",
+    "tabling_demand_threshold",
     "validate_plan",
 ]
 
@@ -460,6 +464,68 @@ def resolve_plan(plan: VotingPlan, results: Mapping[int, str | VoteResult]) -> i
         if s.procedural and winner != plan.base_id:
             return winner
     return winners[plan.steps[-1].step] if plan.steps else plan.base_id
+
+
+def tabling_demand_threshold(present: int, fraction: Fraction = Fraction(1, 4)) -> int:
+    """How many councillors present must demand it to table a first-time item (R33).
+
+    R33 [UNVERIFIED model rule]: in the council an item handled for the first time is tabled
+    (*pannaan pöydälle*) without a vote when at least ``fraction`` (by default one quarter) of
+    the councillors present demand it: ``ceil(present * fraction)`` in exact integers, at least
+    one. 43 present → 43 / 4 = 10.75 → **11**; 40 present → **10**.
+
+    Raises ``tabling.bad_present`` (``present`` not an int >= 1) and ``tabling.bad_fraction``
+    (``fraction`` not in (0, 1]).
+    """
+    _check_int("tabling.bad_present", "present", present, 1)
+    if not isinstance(fraction, Fraction | int) or isinstance(fraction, bool) or not (
+        0 < fraction <= 1
+    ):
+        raise ProcedureError("tabling.bad_fraction", f"fraction must be in (0, 1]: {fraction!r}")
+    share = Fraction(fraction) * present
+    return max(1, -(-share.numerator // share.denominator))
+
+
+def tabling_demand_met(
+    demanders: Collection[VoterId], present: Collection[VoterId],
+    fraction: Fraction = Fraction(1, 4),
+) -> bool:
+    """Whether the councillors *present* among ``demanders`` reach
+    :func:`tabling_demand_threshold` (R33). A demander who has left no longer counts."""
+    here = set(present)
+    if not here:
+        return False
+    return len(set(demanders) & here) >= tabling_demand_threshold(len(here), fraction)
+
+
+@dataclass(frozen=True)
+class ConnectionEffect:
+    """What a change of a connection does to a running vote or election (R72).
+
+    ``flag``: it cannot close until the chair chooses continue, pause or restart;
+    ``pause``: it is paused at once (the chair's or the secretary's connection was lost).
+    """
+
+    flag: bool
+    pause: bool
+
+
+def connection_change_effect(
+    *, eligible: bool, key_person: bool, lost: bool, running: bool
+) -> ConnectionEffect:
+    """The one rule for votes *and* elections when a connection state changes (R72
+    [UNVERIFIED rule set]).
+
+    * ``eligible`` — the person is an eligible voter of the vote or election;
+    * ``key_person`` — the person is the meeting's chair or secretary;
+    * ``lost`` — the new state is disconnected (or rejoined, not yet re-confirmed);
+    * ``running`` — the vote or election is open (not paused).
+
+    A change of an eligible voter's connection, or of the chair's or the secretary's, flags it
+    for the chair; losing the chair's or the secretary's connection also pauses it at once.
+    """
+    flag = eligible or key_person
+    return ConnectionEffect(flag=flag, pause=flag and key_person and lost and running)
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from voting.errors import voting_error
 from voting.models import (
     Ballot,
     Candidate,
+    ChairChoiceKind,
     Decision,
     Dissent,
     Election,
@@ -90,6 +91,11 @@ def proposal_row(p: Proposal) -> dict[str, Any]:
         "seconders": seconders,
         "seconded": p.is_base or bool(seconders),
         "distance": p.distance,
+        # R33: councillors who joined the demand to table (besides proposer and seconders).
+        "demanders": [
+            {"person_id": d.participant.person_id, "name": d.participant.person.full_name}
+            for d in p.demands.all()
+        ],
     }
 
 
@@ -97,7 +103,7 @@ def _proposals(item: AgendaItem) -> list[Proposal]:
     return list(
         Proposal.objects.filter(item=item)
         .select_related("proposer__person")
-        .prefetch_related("secondings__participant__person")
+        .prefetch_related("secondings__participant__person", "demands__participant__person")
         .order_by("number")
     )
 
@@ -277,12 +283,18 @@ def dissents_for_item(user: Any, item: AgendaItem) -> list[dict[str, Any]]:
     return dissent_rows(item)
 
 
-def _fallen(proposals: list[Proposal]) -> tuple[list[int], list[dict[str, Any]]]:
+def fallen_proposals(proposals: list[Proposal]) -> tuple[list[int], list[dict[str, Any]]]:
+    """Ids of the proposals put to the vote, and those that fall (*raukeavat*) with the reason.
+
+    Works on proposals already loaded (with secondings and demands prefetched) and checks no
+    access: callers are selectors that did, or the minutes builder working from the records.
+    """
     live = [p for p in proposals if not p.is_withdrawn]
     if not any(p.is_base for p in live):
         return [], []
     voted, fallen = procedure.proposals_to_vote(
-        procedure.Proposal(p.pk, p.kind, p.text, p.is_base or bool(p.secondings.all()),
+        procedure.Proposal(p.pk, p.kind, p.text,
+                           p.is_base or bool(p.secondings.all()) or bool(p.demands.all()),
                            p.distance)
         for p in live
     )
@@ -321,7 +333,7 @@ def item_handling(user: Any, meeting_id: Any, item_id: Any) -> dict[str, Any]:
         not_deciding_reason = exc.code
     proposals = _proposals(item)
     by_id = {p.pk: p for p in proposals}
-    voted_ids, fallen = _fallen(proposals)
+    voted_ids, fallen = fallen_proposals(proposals)
     order = VotingOrder.objects.filter(item=item).first()
     votes = _votes(item)
     decision = Decision.objects.select_related("proposal").filter(item=item).first()
@@ -358,10 +370,25 @@ def item_handling(user: Any, meeting_id: Any, item_id: Any) -> dict[str, Any]:
         "may_dissent": dissent_ground is not None,
         "dissent_ground": dissent_ground,
         "elections": [election_row(e) for e in Election.objects.filter(item=item)],
+        "tabling": _tabling(item, proposals),
     }
+    for row in data["proposals"]:
+        row["tabling"] = data["tabling"].get(row["id"])
     if is_chair:
         data["next"] = _next_step(item, data, order, votes, decision)
     return data
+
+
+def _tabling(item: AgendaItem, proposals: list[Proposal]) -> dict[int, dict[str, Any]]:
+    """Per motion to table: demanders present / threshold where the ¼ rule applies (R33)."""
+    from voting.services.order import tabling_demand_status
+
+    out = {}
+    for p in proposals:
+        status = tabling_demand_status(item, p)
+        if status is not None:
+            out[p.pk] = {**status, "count": len(status["demanders"])}
+    return out
 
 
 def _next_step(
@@ -419,7 +446,9 @@ def open_votes(user: Any, meeting_id: Any) -> dict[str, Any]:
     votes = Vote.objects.filter(meeting=meeting, status__in=ACTIVE_VOTE_STATUSES).select_related(
         "jaa_proposal", "ei_proposal"
     )
-    elections = Election.objects.filter(meeting=meeting, status=ElectionStatus.OPEN)
+    elections = Election.objects.filter(
+        meeting=meeting, status__in=[ElectionStatus.OPEN, ElectionStatus.PAUSED]
+    )
     return {
         "votes": [vote_row(v, with_names=False) for v in votes],
         "elections": [election_row(e) for e in elections],
@@ -449,6 +478,8 @@ def election_row(e: Election) -> dict[str, Any]:
         "eligible_count": len(e.eligible), "participated": e.participations.count(),
         "opened_at": iso(e.opened_at), "closed_at": iso(e.closed_at),
         "seed_commitment": e.seed_commitment,
+        "needs_chair_decision": e.needs_chair_decision, "attention_reason": e.attention_reason,
+        "attempt": e.attempt,
     }
     if e.status == ElectionStatus.CLOSED:
         row.update(ballot_count=e.ballot_count, blank_count=e.blank_count,
@@ -509,7 +540,15 @@ def election_view(user: Any, meeting_id: Any, election_id: Any) -> dict[str, Any
         "meeting": meeting,
         "election": election,
         "row": election_results(user, election),
-        "lists": list(election.lists.all()),
+        "lists": list(election.lists.select_related("alliance")),
+        "alliances": [
+            {"alliance": a, "lists": list(a.lists.all())}
+            for a in election.alliances.prefetch_related("lists")
+        ],
+        "lists_free": list(election.lists.filter(alliance__isnull=True)),
+        "may_register_lists": rules.is_chair(user, meeting)
+        or rules.can_manage_meeting(user, meeting),
+        "chair_choices": ChairChoiceKind.choices,
         "is_chair": rules.is_chair(user, meeting),
         "deciding": deciding,
         "not_deciding_reason": reason,
@@ -536,7 +575,7 @@ def item_voting_record(user: Any, item: AgendaItem) -> dict[str, Any]:
     meeting = _meeting_for(user, item.meeting_id, "handling.item_not_found")
     proposals = _proposals(item)
     by_id = {p.pk: p for p in proposals}
-    voted_ids, fallen = _fallen(proposals)
+    voted_ids, fallen = fallen_proposals(proposals)
     order = VotingOrder.objects.filter(item=item).first()
     decision = Decision.objects.select_related("proposal").filter(item=item).first()
     return {
@@ -555,7 +594,7 @@ def item_voting_record(user: Any, item: AgendaItem) -> dict[str, Any]:
 
 
 __all__ = [
-    "dissents_for_item", "election_results", "election_view", "item_handling",
-    "item_voting_record", "member_vote", "open_votes", "proposal_row", "vote_names",
-    "vote_result", "vote_row",
+    "dissents_for_item", "election_results", "election_view", "fallen_proposals",
+    "item_handling", "item_voting_record", "member_vote", "open_votes", "proposal_row",
+    "vote_names", "vote_result", "vote_row",
 ]

@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,21 @@ from tests.live.harness import (  # noqa: E402
 )
 
 ADMIN_URL = {"url": ""}
+#: state.json resyncs by the simulated pages (each costs the server a full per-user state).
+RESYNCS = {"count": 0}
+_resync = Member.resync
+
+
+async def _counted_resync(self: Member) -> None:
+    RESYNCS["count"] += 1
+    await _resync(self)
+
+
+Member.resync = _counted_resync  # type: ignore[method-assign]
+#: `--profile DIR`: py-spy records each worker during the vote (flame graphs / speedscope).
+PROFILE = {"dir": ""}
+#: The workers' environment (bench/live/settings.py: `--pool`, `--cpu-profile`).
+SERVER_ENV = {"UVICORN_TIMEOUT_KEEP_ALIVE": "120"}
 
 
 def server_usage(stack: Stack) -> dict[str, float]:
@@ -58,17 +74,57 @@ def server_usage(stack: Stack) -> dict[str, float]:
 def new_stack(tmp: Path, name: str, redis: PrivateRedis) -> tuple[Stack, str]:
     admin = ADMIN_URL["url"]
     database = fresh_database(admin, name)
-    stack = Stack(tmp / name, database_url=database, redis_url=redis.url, workers=2)
+    # Browsers keep a connection to the server open while the room is open and retry on a
+    # reused connection the server had just closed; the simulated pages do neither, so uvicorn's
+    # 5 s keep-alive made ballots sent a few seconds after the page load fail and be resent.
+    stack = Stack(tmp / name, database_url=database, redis_url=redis.url, workers=2,
+                  env=dict(SERVER_ENV))
     stack.prepare()
     return stack, admin
+
+
+def signal_cpu_profilers(stack: Stack) -> None:
+    """`--cpu-profile`: start (first call) or write (second call) the workers' yappi profiles."""
+    if SERVER_ENV.get("KOKOUS_BENCH_CPU_PROFILE"):
+        for pid in stack.worker_pids():
+            os.kill(pid, signal.SIGUSR2)
+
+
+def start_profilers(stack: Stack, n: int) -> list[subprocess.Popen[bytes]]:
+    """py-spy on every worker for the vote window (native frames off: Python stacks only)."""
+    if not PROFILE["dir"]:
+        return []
+    out = Path(PROFILE["dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for pid in stack.worker_pids():
+        procs.append(subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
+             "--rate", "67", "--duration", "30", "--format", "raw",
+             "--output", str(out / f"m{n}-worker{pid}.txt")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(1.0)  # attached before the first ballot
+    return procs
+
+
+def stop_profilers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.send_signal(2)  # SIGINT: py-spy writes what it has
+    for proc in procs:
+        proc.wait(timeout=60)
 
 
 async def vote_round(stack: Stack, info: dict) -> dict:
     members = await start_members(stack.base_url, info, concurrency=30)
     vote = info["vote"]
     n = len(members)
+    profilers: list[subprocess.Popen[bytes]] = []
     try:
         await asyncio.sleep(2.0)  # let connect-time writes settle
+        profilers = start_profilers(stack, n)
+        load = os.getloadavg()
+        resyncs = RESYNCS["count"]
+        signal_cpu_profilers(stack)
         before = server_usage(stack)
         wall0 = time.monotonic()
         results = await asyncio.gather(*(m.cast(vote, ("jaa", "ei", "tyhja")[i % 3])
@@ -78,6 +134,8 @@ async def vote_round(stack: Stack, info: dict) -> dict:
                and time.monotonic() < deadline):
             await asyncio.sleep(0.01)
         after = server_usage(stack)
+        signal_cpu_profilers(stack)
+        stop_profilers(profilers)
         first = min(r.sent_at for r in results)
         final = max(m.reached.get((vote, n), float("inf")) for m in members)
         latencies = [r.latency for r in results]
@@ -92,12 +150,16 @@ async def vote_round(stack: Stack, info: dict) -> dict:
             "all_ballots_answered_s": round(max(r.sent_at + r.latency for r in results) - first,
                                             3),
             "socket_messages_per_member": round(sum(m.messages for m in members) / n, 1),
+            "state_resyncs": RESYNCS["count"] - resyncs,
             "server_cpu_s": round(after["cpu"] - before["cpu"], 3),
+            "server_cpu_ms_per_ballot": round((after["cpu"] - before["cpu"]) / n * 1000, 1),
             "server_peak_rss_mb": round(after["peak_rss_mb"], 1),
             "workers": after["workers"],
+            "load_at_start": [round(x, 2) for x in load],
             "window_s": round(time.monotonic() - wall0, 3),
         }
     finally:
+        stop_profilers([p for p in profilers if p.poll() is None])
         await asyncio.gather(*(m.stop() for m in members))
 
 
@@ -197,9 +259,21 @@ def main() -> None:
     parser.add_argument("--members", default="85,300")
     parser.add_argument("--viewers", type=int, default=3000)
     parser.add_argument("--modes", default="sse,poll")
+    parser.add_argument("--profile", default="",
+                        help="directory for py-spy profiles of the workers during the vote")
+    parser.add_argument("--cpu-profile", default="",
+                        help="directory for yappi CPU profiles of the workers during the vote")
+    parser.add_argument("--pool", action="store_true",
+                        help="Django's PostgreSQL connection pool in the workers (psycopg_pool)")
     parser.add_argument("--shared-postgres", action="store_true",
                         help="use DATABASE_URL's server instead of a private cluster")
     args = parser.parse_args()
+    PROFILE["dir"] = args.profile
+    SERVER_ENV["DJANGO_SETTINGS_MODULE"] = "bench.live.settings"
+    if args.pool:
+        SERVER_ENV["KOKOUS_BENCH_POOL"] = "1"
+    if args.cpu_profile:
+        SERVER_ENV["KOKOUS_BENCH_CPU_PROFILE"] = args.cpu_profile
     tmp = Path(tempfile.mkdtemp(prefix="kokous-bench-live-"))
     redis = PrivateRedis(tmp)
     redis.start()
@@ -212,7 +286,7 @@ def main() -> None:
         pg.init()
         ADMIN_URL["url"] = pg.url
     results: dict[str, object] = {"cpus": os.cpu_count(),
-                                  "load_before": os.getloadavg()[0]}
+                                  "load_before": os.getloadavg()[0], "pool": args.pool}
     try:
         for n in [int(x) for x in args.members.split(",") if x]:
             results[f"members_{n}"] = bench_members(tmp, redis, n)

@@ -249,6 +249,10 @@ def do_mark_disconnected(p: Participant, *, at: dt.datetime, reason: str) -> boo
         {"at": iso(at), "previous_state": previous, "was_present": 1 if was_present else 0,
          "reason": reason},
     )
+    # R75 with R72/R13: a private-place attestation does not survive a drop.
+    from meetings.services.private_place import do_lapse_on_disconnect
+
+    do_lapse_on_disconnect(p, at=at, reason=reason)
     if was_present or previous == ConnectionState.REJOINED:
         _alert(p, "disconnected", at)
         voting_bridge.note_connection_change(p)

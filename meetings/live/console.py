@@ -36,8 +36,36 @@ def _field(name: str, label: str, kind: str = "text", required: bool = False,
             "default": default, "choices": choices or []}
 
 
+def _private_place_step(place: dict[str, Any] | None) -> dict[str, Any] | None:
+    """R9, R75: how many remote participants attested a private place for this closed item."""
+    if not place or not place.get("required"):
+        return None
+    missing = place["remote"] - place["confirmed"]
+    return {
+        "key": "private_place",
+        "label": _("Suljettu asia: etäosallistujien vakuutus yksityisestä paikasta "
+                   "(KL 98.2 §, R75)"),
+        "status": "current" if missing else "done",
+        "note": _("Vahvistanut %(c)s / %(n)s etäosallistujaa.") % {
+            "c": place["confirmed"], "n": place["remote"]},
+        "warning": "",
+        "actions": [],
+    }
+
+
+def _unconfirmed_warning(place: dict[str, Any] | None) -> str:
+    """Opening a vote is not blocked, but the chair is told who will not be eligible (R75)."""
+    if not place or not place.get("required") or not place.get("unconfirmed_connected"):
+        return ""
+    names = ", ".join(r["name"] for r in place["rows"] if not r["confirmed"] and r["connected"])
+    return _("Huom: %(n)s yhteydessä olevaa etäosallistujaa ei ole vahvistanut yksityistä "
+             "paikkaa, eivätkä he voi äänestää tässä asiassa: %(names)s.") % {
+        "n": place["unconfirmed_connected"], "names": names}
+
+
 def steps(
-    meeting: Meeting, member: dict[str, Any], roster_rows: list[dict[str, Any]]
+    meeting: Meeting, member: dict[str, Any], roster_rows: list[dict[str, Any]],
+    place: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     status = meeting.status
     quorum = member.get("quorum") or {}
@@ -112,6 +140,9 @@ def steps(
                     "actions": meeting_actions})
         return out
 
+    place_step = _private_place_step(place)
+    if place_step is not None:
+        out.append(place_step)
     item_id = item["id"]
     item_status = item["status"]
     vote = voting.get("vote")
@@ -192,6 +223,7 @@ def steps(
                     "key": "vote", "label": _("Äänestys %(s)s / %(t)s") % {"s": done + 1,
                                                                           "t": steps_total},
                     "status": "current", "note": no_quorum,
+                    "warning": _unconfirmed_warning(place),
                     "actions": [_action("vote.open", _("Aloita äänestys"), params={"item": item_id},
                                         blocked=no_quorum)],
                 })
@@ -352,8 +384,31 @@ def _join_remote(user: Any, mid: int, p: dict[str, Any]) -> dict[str, Any]:
     return {"participant": rollcall.join_remote(user, mid).pk}
 
 
+def _private_place(user: Any, mid: int, p: dict[str, Any]) -> dict[str, Any]:
+    """R75: the remote participant attests a private place for the closed item."""
+    from meetings.services.private_place import confirm_private_place
+
+    confirmation, created = confirm_private_place(
+        user, mid, _as_int(p, "item"), p.get("attest", "")
+    )
+    return {"confirmation": confirmation.pk, "item": confirmation.item_id, "created": created}
+
+
 def _note(user: Any, mid: int, p: dict[str, Any]) -> dict[str, Any]:
     return {"note": rollcall.add_note(user, mid, p.get("text", ""), p.get("item") or None).pk}
+
+
+def _open_vote_warning(mid: int, item_id: int | None) -> str:
+    from django.utils import timezone
+
+    from meetings.live.snapshots import roster
+    from meetings.models import AgendaItem
+    from meetings.private_place import item_status, requires_private_place
+
+    item = AgendaItem.objects.select_related("meeting").filter(pk=item_id, meeting_id=mid).first()
+    if item is None or not requires_private_place(item):
+        return ""
+    return _unconfirmed_warning(item_status(item, roster(item.meeting, timezone.now())))
 
 
 def _v(name: str) -> Callable[..., dict[str, Any]]:
@@ -379,7 +434,10 @@ def _v(name: str) -> Callable[..., dict[str, Any]]:
         if name == "order.approve":
             return b.approve_order(user, mid, _as_int(p, "item"))
         if name == "vote.open":
-            return b.open_vote(user, mid, _as_int(p, "item"))
+            item_id = _as_int(p, "item")
+            opened = b.open_vote(user, mid, item_id)
+            warning = _open_vote_warning(mid, item_id)
+            return {**opened, "warning": warning} if warning else opened
         if name == "vote.close":
             return b.close_vote(user, mid, _as_int(p, "vote"))
         if name == "vote.choice":
@@ -413,6 +471,7 @@ ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "rollcall.take": _roll_call,
     "participant.remove": _remove,
     "attend.remote": _join_remote,
+    "private_place.confirm": _private_place,
     "note.add": _note,
     **{name: _v(name) for name in (
         "proposal.make", "proposal.second", "proposal.withdraw", "ballot.cast",

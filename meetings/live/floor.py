@@ -103,6 +103,12 @@ def check_request_floor(user: Any, meeting_id: int, kind: str = FloorKind.SPEECH
     if item.status != ItemStatus.IN_DISCUSSION:
         raise live_error("live.discussion_not_open")
     participant = _speaker_participant(user, meeting)
+    from meetings.private_place import needs_confirmation
+
+    if needs_confirmation(participant, item):  # R9, R75: not taking part in the closed item
+        from meetings.errors import meeting_error
+
+        raise meeting_error("attendance.private_place_unconfirmed")
     existing = FloorRequest.objects.filter(
         item=item, participant=participant, kind=kind, status__in=["queued", "speaking"]
     ).first()

@@ -31,6 +31,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from meetings import presence as meeting_presence
+from meetings import private_place
 from meetings.html import sanitize_html
 from meetings.live import config, voting_bridge
 from meetings.models import (
@@ -261,6 +262,10 @@ def _item_header(item: AgendaItem) -> dict[str, Any]:
     }
 
 
+def _is_public_document(item: AgendaItem, attachment: Attachment) -> bool:
+    return item.publicity == Publicity.PUBLIC and attachment.publicity == Publicity.PUBLIC
+
+
 def _floor(meeting: Meeting, item: AgendaItem | None) -> dict[str, Any]:
     if item is None:
         return {"speaker": None, "queue": []}
@@ -367,9 +372,14 @@ def build_member(meeting: Meeting, version: int, now: Any, *, item: AgendaItem |
     }
     if item is not None:
         header = _item_header(item)
+        # R9, R75: in a closed item the shared snapshot lists only public documents; the others
+        # come per user in `me` (only after a remote participant attested a private place).
+        closed = private_place.requires_private_place(item, meeting)
+        header["private_place"] = closed
         header["attachments"] = [
             {"id": a.pk, "title": a.title, "publicity": a.publicity, "url": _attachment_url(a)}
             for a in item.attachments.all().order_by("pk")
+            if not closed or _is_public_document(item, a)
         ]
         proposal = item.current_proposal
         active = proposal is not None and not proposal.withdrawn
@@ -437,11 +447,18 @@ def build_chair(meeting: Meeting, version: int, now: Any, member: dict[str, Any]
     from meetings.live import console
 
     rows = roster_rows if roster_rows is not None else roster(meeting, now)
+    place = None
+    item_data = member.get("item")
+    if item_data and item_data.get("private_place"):
+        item = AgendaItem.objects.select_related("meeting").filter(pk=item_data["id"]).first()
+        if item is not None:
+            place = private_place.item_status(item, rows)  # R75: who attested, with counts
     return {
         "v": version,
         "roster": rows,
         "alerts": alerts(rows),
-        "steps": console.steps(meeting, member, rows),
+        "private_place": place,
+        "steps": console.steps(meeting, member, rows, place),
         "heartbeat_seconds": config.get("HEARTBEAT_SECONDS"),
     }
 
@@ -552,6 +569,8 @@ def me(user: Any, meeting: Meeting, member: dict[str, Any]) -> dict[str, Any]:
         "item_description": "",
         "disqualified": False,
         "dissent": False,
+        "private_place": {"required": False, "confirmed": False, "item": None},
+        "attachments": [],
     }
     item_data = member.get("item")
     if item_data and p is not None:
@@ -564,11 +583,27 @@ def me(user: Any, meeting: Meeting, member: dict[str, Any]) -> dict[str, Any]:
     if item_data:
         item = AgendaItem.objects.select_related("meeting__body").get(pk=item_data["id"])
         out["disqualified"] = rules.is_disqualified_for(user, item)
+        # R9, R75: a remote participant who has not attested a private place for a closed
+        # item does not take part in it: no non-public text or document of it in the room.
+        required = bool(
+            p is not None and p.mode == AttendanceMode.REMOTE and not p.removed
+            and private_place.requires_private_place(item, meeting)
+        )
+        unconfirmed = required and not private_place.is_confirmed(p, item)
+        out["private_place"] = {"required": required, "confirmed": required and not unconfirmed,
+                                "item": item.pk}
         # Sanitised again on output, as on the agenda pages: stored HTML is never trusted.
-        if rules.can_view_item(user, item):
+        if rules.can_view_item(user, item) and not unconfirmed:
             out["item_description"] = sanitize_html(item.description)
         elif item.publicity == Publicity.PUBLIC:
             out["item_description"] = sanitize_html(item.public_description)
+        if item_data.get("private_place") and not unconfirmed:
+            out["attachments"] = [
+                {"id": a.pk, "title": a.title, "publicity": a.publicity,
+                 "url": _attachment_url(a)}
+                for a in item.attachments.select_related("item__meeting__body").order_by("pk")
+                if not _is_public_document(item, a) and rules.can_view_attachment(user, a)
+            ]
         voting = member.get("voting") or {}
         vote = voting.get("vote")
         if vote and person is not None:

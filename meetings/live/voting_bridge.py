@@ -134,11 +134,13 @@ def vote_progress(vote_id: int) -> dict[str, Any] | None:
     """The open vote's status and ballot count (two cheap queries), for progress pushes."""
     from voting.models import Ballot, Vote
 
-    row = Vote.objects.filter(pk=vote_id).values(
+    # order_by(): the model's default ordering would join the meeting for nothing.
+    rows = list(Vote.objects.filter(pk=vote_id).order_by().values(
         "status", "needs_chair_decision", "attention_reason"
-    ).first()
-    if row is None:
+    )[:1])
+    if not rows:
         return None
+    row = rows[0]
     return {**row, "cast": Ballot.objects.filter(vote_id=vote_id).count()}
 
 
@@ -162,8 +164,9 @@ def my_dissent(item_id: int, person_id: int) -> bool:
 
 
 def note_connection_change(participant: Any) -> None:
-    """voting.services.votes.note_connection_change, inside the caller's transaction."""
-    from voting.services.votes import note_connection_change as _note
+    """voting.services.note_connection_change (votes and elections, R72), inside the caller's
+    transaction."""
+    from voting.services import note_connection_change as _note
 
     _note(participant)
 

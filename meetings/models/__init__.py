@@ -50,6 +50,7 @@ from meetings.models.organisation import (
     StaffRole,
     StaffRoleKind,
 )
+from meetings.models.private_place import PrivatePlaceConfirmation
 from meetings.models.sessions import UserSession
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "EPosition", "EProcedureAnswer", "ItemSubstitution", "NoticeDelivery", "RollCall",
     "ItemMethod", "ItemStatus", "Meeting", "MeetingMethod", "MeetingStatus", "MeetingTransition",
     "Membership", "MembershipPosition", "MembershipRole", "MethodAuthorisation", "Municipality",
-    "Participant", "ParticipantRole", "Person", "PresenceInterval", "ProposalVersion", "Publicity",
+    "Participant", "ParticipantRole", "Person", "PresenceInterval", "PrivatePlaceConfirmation",
+    "ProposalVersion", "Publicity",
     "StaffRole", "StaffRoleKind", "UserSession",
 ]

@@ -419,7 +419,7 @@ def do_add_attachment(check: AttachmentCheck, *, actor: Any, storage_name: str) 
     attachment = Attachment.objects.create(
         item=item, title=check.title, filename=check.filename, content_type=check.content_type,
         size=len(check.data), sha256=files.sha256_hex(check.data), publicity=check.publicity,
-        confidentiality_basis=check.basis, storage_name=storage_name,
+        confidentiality_basis=check.basis, storage_name=storage_name, encrypted=True,
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         uploaded_at=now(),
     )

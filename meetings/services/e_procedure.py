@@ -352,7 +352,7 @@ def do_copy_to_meeting(item: AgendaItem, meeting: Meeting, *, actor: Any) -> Age
             size=a.size, sha256=a.sha256, publicity=a.publicity,
             confidentiality_basis=a.confidentiality_basis,
             storage_name=files.store_attachment_bytes(files.read_attachment_bytes(a)),
-            encrypted=a.encrypted, uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at,
+            encrypted=True, uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at,
         )
     record(
         actor, "agenda.item_added", item_obj(new),

@@ -44,6 +44,8 @@ def _item_page(request: HttpRequest, item_id: int, **forms: Any) -> dict[str, An
         decision_form=forms.get("decision_form") or DecisionForm(),
         reason_form=forms.get("reason_form") or ReasonForm(),
     )
+    for attachment in context["attachments"]:  # "Näytä": stamped inline view (R9, R61)
+        attachment.inline_view = document_services.has_watermarked_view(attachment)
     return context
 
 
@@ -243,6 +245,22 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     except DomainError as err:
         raise Http404(err.message) from None
     return _file_response(attachment, data)
+
+
+def attachment_view(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """A confidential PDF shown inline, every page stamped with the viewer's name (R9, R61);
+    logged like a download (R64). Other files: the download view."""
+    try:
+        attachment, pdf = document_services.view_attachment_watermarked(
+            request.user, attachment_id
+        )
+    except DomainError as err:
+        raise Http404(err.message) from None
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, attachment.filename)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _file_response(attachment: Any, data: bytes) -> HttpResponse:

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from meetings import realtime, rules
+from meetings import realtime, rules, step_up
 from meetings.live import config, console, idempotency, public_hub, snapshots
 from meetings.models import Meeting
 from meetings.public import public_page
@@ -150,6 +150,22 @@ def i18n() -> dict[str, str]:
         "actions": _("Toiminnot"),
         "public_closed": _("Kokouksessa käsitellään suljettua asiaa."),
         "public_none": _("Kokouksessa ei ole käsittelyssä asiaa juuri nyt."),
+        "pp_heading": _("Suljettu asia: vahvista yksityinen paikka"),
+        "pp_explain": _("Asia käsitellään suljettuna. Voit osallistua sen käsittelyyn vain "
+                        "paikassa, jossa ulkopuoliset eivät näe eivätkä kuule kokousta "
+                        "(KL 98.2 §)."),
+        "pp_attest": _("Vakuutan, että olen paikassa, jossa ulkopuoliset eivät näe eivätkä "
+                       "kuule kokousta (käytän kuulokkeita)."),
+        "pp_confirm": _("Vahvista"),
+        "pp_confirmed": _("Olet vahvistanut olevasi yksityisessä paikassa tämän asian "
+                          "käsittelyn ajan. Jos yhteys katkeaa, vahvista uudelleen."),
+        "pp_hidden": _("Asian salassa pidettävät asiakirjat näytetään, kun olet vahvistanut "
+                       "yksityisen paikan."),
+        "pp_chair": _("Yksityinen paikka"),
+        "pp_count": _("vahvistanut"),
+        "pp_yes": _("vahvistanut"),
+        "pp_no": _("ei vahvistanut"),
+        "pp_offline": _("ei yhteyttä"),
     }
 
 
@@ -187,7 +203,10 @@ def _decorate(ctx: dict[str, Any]) -> None:
     item = snap.get("item")
     discussing = bool(item and item["status"] == "in_discussion"
                       and snap.get("meeting", {}).get("status") == "in_session")
-    active = me["present"] and me["state"] not in ("disconnected", "rejoined") and not me["removed"]
+    place = me.get("private_place") or {}
+    active = (me["present"] and me["state"] not in ("disconnected", "rejoined")
+              and not me["removed"]
+              and not (place.get("required") and not place.get("confirmed")))  # R75
     floor = snap.get("floor") or {"queue": [], "speaker": None}
     for r in floor.get("queue", []):
         r["grant_params"] = {"request": r["id"]}
@@ -278,13 +297,22 @@ def _params(request: HttpRequest) -> dict[str, Any]:
 #: written for them, which keeps the ballot's row-locked transaction short.
 NATURALLY_IDEMPOTENT = frozenset({"ballot.cast", "floor.request", "proposal.second"})
 
+#: Actions whose service looks the meeting up and checks that the user may see it before
+#: anything else (R63; `vote.not_found` otherwise): the view does not do it again. For ballots
+#: this saves a meeting and a membership query on the hottest path (docs/performance-live.md).
+SERVICE_FINDS_MEETING = frozenset({"ballot.cast"})
+
+#: Signature-like acts of the chair that need a recent MFA step-up (`meetings.step_up`).
+STEP_UP_ACTIONS = frozenset({"vote.close"})
+
 
 def action(request: HttpRequest, meeting_id: int, action: str) -> HttpResponse:
     """One room action as an idempotent POST (the key: `Idempotency-Key` or `idempotency_key`)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        meeting = _meeting_for(request.user, meeting_id)
+        if action not in SERVICE_FINDS_MEETING:
+            _meeting_for(request.user, meeting_id)
     except Http404:
         if not _wants_json(request):
             raise
@@ -298,13 +326,22 @@ def action(request: HttpRequest, meeting_id: int, action: str) -> HttpResponse:
         payload = {"ok": False, "code": "request.malformed_json",
                    "message": _("Pyynnön sisältö ei ole kelvollista JSONia.")}
         return JsonResponse(payload, status=400)
+    if action in STEP_UP_ACTIONS and not step_up.recent_mfa(request):
+        # ASVS L3: closing a vote needs a fresh MFA authentication; allauth brings the chair
+        # back to the room. Checked before the idempotency key: nothing is stored or written.
+        err = step_up.StepUpRequired(
+            step_up.reauthenticate_url(request, reverse("live:room", args=[meeting_id]))
+        )
+        if _wants_json(request):
+            return JsonResponse({"ok": False, **err.as_dict()}, status=err.status)
+        return redirect(err.reauthenticate_url)
     key = request.headers.get("idempotency-key") or params.pop("idempotency_key", None) or None
     params.pop("idempotency_key", None)
     if action in NATURALLY_IDEMPOTENT:
         key = None  # the service itself answers a resend with the same result
     status, payload = idempotency.run(
-        request.user, key, f"{meeting.pk}:{action}"[:40],
-        lambda: console.perform(request.user, meeting.pk, action, params),
+        request.user, key, f"{meeting_id}:{action}"[:40],
+        lambda: console.perform(request.user, meeting_id, action, params),
     )
     if payload.get("ok") and not payload.get("replayed") and action != "ballot.cast":
         # The user's other pages and devices refresh their own part (ballot, requests).
@@ -320,7 +357,7 @@ def action(request: HttpRequest, meeting_id: int, action: str) -> HttpResponse:
         messages.success(request, _("Tallennettu."))
     else:
         messages.error(request, payload.get("message") or _("Toiminto epäonnistui."))
-    return redirect(reverse("live:room", args=[meeting.pk]))
+    return redirect(reverse("live:room", args=[meeting_id]))
 
 
 # --- public live view (KL 101.4 §, R8) ------------------------------------------------------------

@@ -3,8 +3,13 @@ R27). Only the public version of each item is ever rendered here."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.views.decorators.http import require_GET
 
 from kokous.errors import DomainError
 from meetings import documents, files, rules, selectors
@@ -56,3 +61,28 @@ def public_attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
     if attachment is None or not rules.is_public_attachment(attachment):
         raise Http404
     return _file_response(attachment, files.read_attachment_bytes(attachment))
+
+
+@public_page
+@require_GET
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """Language switch for visitors who are not logged in: a GET form, so the cacheable public
+    pages (`Cache-Control: public`) render no CSRF token and set no cookie (F5). Only the
+    language cookie, a display preference, is set here; logged-in users keep Django's POST
+    `set_language` with its CSRF token. The answer itself is never cached."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("meetings:public_home")
+    response = HttpResponseRedirect(next_url)
+    code = request.GET.get("language", "")
+    if code in dict(settings.LANGUAGES) and check_for_language(code):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -146,6 +146,7 @@
       notice.hidden = !meeting.notice;
       notice.textContent = meeting.notice ? meeting.notice : "";
     }
+    renderPrivatePlace(snap, me);
     renderItem(snap, me);
     renderFloor(snap, me);
     renderProposals(snap, me);
@@ -161,8 +162,12 @@
   function discussing(snap) {
     return !!(snap.item && snap.item.status === "in_discussion" && snap.meeting && snap.meeting.status === "in_session");
   }
+  function placeOk(me) { // R75: a remote participant takes part in a closed item after attesting
+    var pp = me.private_place || {};
+    return !(pp.required && !pp.confirmed);
+  }
   function active(me) {
-    return !!(me.present && me.state !== "disconnected" && me.state !== "rejoined" && !me.removed);
+    return !!(me.present && me.state !== "disconnected" && me.state !== "rejoined" && !me.removed && placeOk(me));
   }
 
   function renderItem(snap, me) {
@@ -185,11 +190,35 @@
     if (item.decision_text) { nodes.push(h("h3", { text: T.decision }), h("p", { className: "live-decision", text: item.decision_text })); }
     nodes.push(h("h3", { text: T.documents }));
     var ul = h("ul", { className: "live-docs" });
-    (item.attachments || []).forEach(function (a) {
+    var mine = (me.private_place && me.private_place.item === item.id) ? (me.attachments || []) : [];
+    (item.attachments || []).concat(mine).forEach(function (a) {
       ul.appendChild(h("li", {}, a.url ? h("a", { href: a.url, text: a.title }) : a.title));
     });
+    if (!placeOk(me)) { nodes.push(h("p", { className: "badge warn live-pp-hidden", text: T.pp_hidden })); }
     nodes.push(ul);
     replace("live-item", nodes);
+  }
+
+  function renderPrivatePlace(snap, me) { // R9, R75: attest a private place for a closed item
+    var el = document.getElementById("live-private-place");
+    if (!el) { return; }
+    var pp = me.private_place || {};
+    var show = !!(pp.required && snap.item && pp.item === snap.item.id);
+    el.hidden = !show;
+    if (!show) { replace("live-private-place", []); return; }
+    var nodes = [h("h2", { id: "live-pp-h", text: T.pp_heading })];
+    if (pp.confirmed) {
+      nodes.push(h("p", { className: "badge ok", text: T.pp_confirmed }));
+    } else {
+      nodes.push(h("p", { text: T.pp_explain }));
+      var f = form("private_place.confirm", T.pp_confirm, { item: pp.item }, { fid: "pp" });
+      f.classList.add("live-private-place-form");
+      f.insertBefore(h("p", { className: "live-field live-check" },
+        h("input", { type: "checkbox", id: "pp-attest", name: "attest", value: "1", required: true }), " ",
+        h("label", { "for": "pp-attest", text: T.pp_attest })), f.querySelector("button"));
+      nodes.push(f);
+    }
+    replace("live-private-place", nodes);
   }
 
   function renderFloor(snap, me) {
@@ -375,7 +404,8 @@
       var ol = h("ol", { className: "live-steps" });
       (chair.steps || []).forEach(function (s) {
         var li = h("li", { className: "live-step " + s.status },
-          h("p", {}, h("strong", { text: s.label }), s.note ? [" – ", h("span", { className: "muted", text: s.note })] : null));
+          h("p", {}, h("strong", { text: s.label }), s.note ? [" – ", h("span", { className: "muted", text: s.note })] : null),
+          s.warning ? h("p", { className: "live-warning badge warn", role: "note", text: s.warning }) : null);
         (s.actions || []).forEach(function (a) {
           var vals = Object.keys(a.params || {}).map(function (k) { return a.params[k]; }).join("-");
           li.appendChild(form(a.action, a.label, a.params, { fields: a.fields, blocked: a.blocked, style: a.style,
@@ -385,6 +415,7 @@
       });
       replace("live-steps", [h("h3", { id: "live-steps-h", text: T.steps }), ol]);
     }
+    renderPlaceChair(chair.private_place);
     var tbody = h("tbody");
     (chair.roster || []).forEach(function (r) {
       var canConfirm = r.mode === "remote" && !r.removed && (r.state === "rejoined" || ((r.state === "connected" || r.state === "degraded") && !r.present));
@@ -401,6 +432,19 @@
       h("table", { className: "live-roster-table" }, h("caption", { className: "visually-hidden", text: T.roster }),
         h("thead", {}, h("tr", {}, [T.name, T.role, T.present_col, T.connection, T.actions].map(function (c) { return h("th", { scope: "col", text: c }); }))),
         tbody)]);
+  }
+
+  function renderPlaceChair(pp) { // R75: who attested a private place, with the count
+    var el = document.getElementById("live-pp-chair");
+    if (!el) { return; }
+    el.hidden = !(pp && pp.required);
+    if (el.hidden) { replace("live-pp-chair", []); return; }
+    var ul = h("ul", { className: "live-pp-list" });
+    (pp.rows || []).forEach(function (r) {
+      ul.appendChild(h("li", { className: r.confirmed ? "ok" : "warn", "data-participant": r.participant },
+        h("strong", { text: r.name }), ": " + (r.confirmed ? T.pp_yes : T.pp_no) + (r.connected ? "" : " (" + T.pp_offline + ")")));
+    });
+    replace("live-pp-chair", [h("h3", { id: "live-pp-chair-h", text: T.pp_chair + ": " + pp.confirmed + " / " + pp.remote + " " + T.pp_count }), ul]);
   }
 
   // --- speech timer (R10) -----------------------------------------------------------------------
@@ -574,7 +618,11 @@
     return attempt().then(function (res) {
       Array.prototype.forEach.call(formEl.querySelectorAll("button"), function (b) { b.disabled = false; });
       var p = res.payload || {};
-      status.textContent = p.ok ? T.saved : (p.message || T.failed);
+      if (p.code === "auth.step_up_required" && p.reauthenticate_url) { // ASVS L3 step-up
+        window.location.assign(p.reauthenticate_url);
+        return res;
+      }
+      status.textContent = p.ok ? (p.warning || T.saved) : (p.message || T.failed);
       status.className = "live-form-status " + (p.ok ? "ok" : "bad");
       if (p.ok) {
         if (p.receipt && state.me) { state.me.ballot = { vote: p.vote, option: p.option, receipt: p.receipt, cast_at: p.cast_at }; render(); }

@@ -106,9 +106,12 @@ def make_present(p: Participant, *, remote: bool = False) -> Participant:
 
 
 def session_cookie(user: Any) -> str:
-    """A real Django session for `user` (who has MFA): what a logged-in browser would carry."""
-    client = Client()
-    client.force_login(user)
+    """A real Django session for `user` (who has MFA): what a browser carries after logging in
+    with password and TOTP — including allauth's record of that MFA authentication, which the
+    chair's step-up for closing a vote reads (`meetings.step_up`)."""
+    from tests.voting.test_voting_support import mfa_login
+
+    client = mfa_login(Client(), user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 

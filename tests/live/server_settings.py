@@ -35,3 +35,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+# The scenarios' sessions carry the MFA login of their creation (tests/live/scenario.py); a
+# browser test on a loaded CI machine can take longer than the 5-minute step-up window before
+# the chair closes the vote. The step-up itself is tested in tests/voting/test_step_up.py.
+KOKOUS_STEP_UP_SECONDS = 3600

@@ -1,6 +1,6 @@
 """The meeting socket on the full ASGI application (origin check, session auth, consumer):
 pushes after service changes, refusals, hardening, logout, dropped connections (R5, R13, R64,
-R72; ASVS 7.4, 13.5)."""
+R72; ASVS 5.0 V7.4, V4.4)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from minutes.render import render_minutes_pdf
 from minutes.samples import PRIVATE_HETU, PRIVATE_NAME
 from tests import factories
 from tests.minutes.conftest import pdf_text
-from tests.voting.test_voting_support import close_discussion, make_room
+from tests.voting.test_voting_support import attest_private_place, close_discussion, make_room
 from voting import services as voting
 from voting.models import Proposal
 
@@ -76,6 +76,7 @@ def run_meeting(*, seats: int = 5, confidential: bool = False) -> Scenario:
 
     m, i = meeting.pk, item1.pk
     attendance_services.check_in(chair, m, room.participants[4].pk)  # arrives during § 31
+    attest_private_place(room)  # R75: a closed meeting; remote members attest
     a = voting.make_proposal(room.user(1), m, i, "counter", "Määrärahaa korotetaan 50 000 €.")
     voting.second_proposal(room.user(2), m, a.pk)
     b = voting.make_proposal(room.user(3), m, i, "counter", "Määrärahaa korotetaan 80 000 €.")
@@ -109,6 +110,7 @@ def run_meeting(*, seats: int = 5, confidential: bool = False) -> Scenario:
         created_at=now,
     )
     item_services.open_item(chair, item2.pk)
+    attest_private_place(room, item2)
     d = disq_services.declare_disqualification(room.user(2), item2.pk, "1", "Veljensä ehdokkaana")
     disq_services.decide_disqualification(chair, d.pk, True)
     election = voting.create_election(chair, m, item2.pk, title=ELECTION_TITLE, seats=1,
@@ -132,6 +134,7 @@ def run_meeting(*, seats: int = 5, confidential: bool = False) -> Scenario:
         ProposalVersion.objects.create(item=item3, version=1, text="Tukitoimet myönnetään.",
                                        created_at=timezone.now())
         item_services.open_item(chair, item3.pk)
+        attest_private_place(room, item3)
         item_services.close_discussion(chair, item3.pk)
         item_services.state_decision(chair, item3.pk, f"Myönnettiin. {CONFIDENTIAL_TEXT}.")
     close_meeting(chair, m)

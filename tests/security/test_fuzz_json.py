@@ -3,7 +3,7 @@
 The JSON endpoints are found in the URL conf (views whose source reads `request.body` /
 `json.loads` / `parse_json`, see test_bad_input.reads_json), so a new JSON endpoint is fuzzed
 without editing this file. Requests go through the CSRF check with a valid token, as in
-production. ASVS V1/V4 (input handling); R60 (TiHL 13 §: tested robustness).
+production. ASVS 5.0 V2/V4 (input validation, API); R60 (TiHL 13 §: tested robustness).
 """
 
 from __future__ import annotations

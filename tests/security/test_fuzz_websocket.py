@@ -118,10 +118,7 @@ def member_socket(transactional_db, settings):
 
 
 #: Open findings (strict xfails, docs/security-notes.md).
-KNOWN_FINDINGS = {
-    "deep nesting": "live room: MeetingConsumer.websocket_receive catches ValueError but not "
-    "RecursionError from json.loads; 2000 nested brackets fit in SOCKET_MAX_BYTES — F4",
-}
+KNOWN_FINDINGS: dict[str, str] = {}  # F4 ("deep nesting") fixed: socket.malformed
 
 
 @pytest.mark.parametrize("label", [
@@ -142,3 +139,13 @@ def test_nasty_frames_are_answered_or_close_the_socket(member_socket, label):
 def test_fuzzed_frames_never_crash_the_server(member_socket, frames):
     cookie, meeting_id = member_socket
     async_to_sync(exchange)(cookie, meeting_id, frames)
+
+
+def test_deeply_nested_json_is_answered_and_the_socket_stays_open(member_socket):
+    """F4 (R60): nested brackets that exhaust the parser's recursion get `socket.malformed`;
+    the connection survives and the next ping is still answered."""
+    cookie, meeting_id = member_socket
+    deep = {"text": "[" * 2000 + "]" * 2000}  # 4000 bytes: under SOCKET_MAX_BYTES
+    frames = [deep, deep, {"text": '{"type": "ping"}'}]
+    log = async_to_sync(exchange)(cookie, meeting_id, frames)
+    assert "websocket.close" not in log, log

@@ -86,26 +86,63 @@ def test_csp_is_also_on_member_pages(world):
     assert response["X-Frame-Options"] == "DENY"
 
 
-PUBLIC_PAGE_COOKIE = (
-    "meetings views/templates: public_agenda answers 'Cache-Control: public, max-age=60' and, "
-    "because base.html renders {% csrf_token %} (language and logout forms), also Set-Cookie: "
-    "csrftoken — a shared cache may hand one CSRF cookie to everyone — F5"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=PUBLIC_PAGE_COOKIE)
 def test_cacheable_public_pages_set_no_cookies(world):
+    """F5 (R61): a page a shared cache may store (`Cache-Control: public`) sets no cookie, so a
+    cache never hands one visitor's CSRF token to everyone; it varies by the language cookie."""
     from tests.security import urlwalk
 
-    offenders = []
+    offenders, cacheable = [], []
     for case in urlwalk.cases():
         if not case.is_public:
             continue
         response = Client().get(world.url_for(case))
         cache = response.get("Cache-Control", "")
-        if "public" in cache and response.cookies:
-            offenders.append(f"{case.id}: {cache} + Set-Cookie {sorted(response.cookies)}")
+        if "public" in cache:
+            cacheable.append(case.id)
+            if response.cookies:
+                offenders.append(f"{case.id}: {cache} + Set-Cookie {sorted(response.cookies)}")
+            vary = {v.strip().lower() for v in response.get("Vary", "").split(",")}
+            if "cookie" not in vary:
+                offenders.append(f"{case.id}: {cache} without Vary: Cookie")
+    assert cacheable, "no cacheable public page was exercised"
     assert offenders == []
+
+
+def test_visitor_language_switch_is_a_get_form_without_csrf_token(world):
+    """F5: the visitor's language switch works by GET and renders no CSRF token; the switch
+    sets only the language cookie and never redirects off-site."""
+    client = Client()
+    page = client.get(reverse("meetings:public_home"))
+    html = page.content.decode()
+    assert "csrfmiddlewaretoken" not in html and not page.cookies
+    assert f'action="{reverse("meetings:choose_language")}" method="get"' in html
+    response = client.get(reverse("meetings:choose_language"),
+                          {"language": "sv", "next": reverse("meetings:public_meetings")})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "meetings:public_meetings")
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "sv"
+    assert "no-store" in response["Cache-Control"]
+    assert client.get(reverse("meetings:public_home"))["Content-Language"] == "sv"
+    off_site = client.get(reverse("meetings:choose_language"),
+                          {"language": "en", "next": "https://evil.example/"})
+    assert off_site["Location"] == reverse("meetings:public_home")
+    unknown = Client().get(reverse("meetings:choose_language"), {"language": "xx"})
+    assert settings.LANGUAGE_COOKIE_NAME not in unknown.cookies
+
+
+def test_logged_in_language_switch_keeps_the_csrf_protected_post(world):
+    """Members switch through Django's POST `set_language`, which the CSRF check guards."""
+    client = logged_in(world.insider, enforce_csrf_checks=True)
+    html = client.get(reverse("meetings:dashboard")).content.decode()
+    assert f'action="{reverse("set_language")}" method="post"' in html
+    assert "csrfmiddlewaretoken" in html
+    refused = client.post(reverse("set_language"), {"language": "sv", "next": "/"})
+    assert refused.status_code == 403
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
+    switched = client.post(reverse("set_language"),
+                           {"language": "sv", "next": "/", "csrfmiddlewaretoken": token})
+    assert switched.status_code == 302
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "sv"
 
 
 # --- the middleware itself (independent of registration) ---------------------------------------

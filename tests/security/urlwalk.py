@@ -28,6 +28,8 @@ PUBLIC_VIEWS: dict[str, str] = {
     "meetings:public_agenda": "public version of a published agenda (documents.PUBLIC, R27)",
     "meetings:public_agenda_pdf": "the same as PDF",
     "meetings:public_attachment": "public attachments of public items only (rules)",
+    "meetings:choose_language": "visitors' language switch (GET, F5): sets the language "
+    "cookie, redirects same-site only, shows nothing",
     "minutes:public_list": "published minutes of a body (KL 140 §, R52)",
     "minutes:public_minutes": "public version of published minutes, redacted (R52, R67)",
     "minutes:public_pdf": "the same as PDF/A",

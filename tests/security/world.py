@@ -58,6 +58,8 @@ IGNORED_MODELS = {"meetings.usersession", *DERIVED_STATE_MODELS}
 PARAM_OVERRIDES: dict[tuple[str, str], str] = {
     ("mfa_remove_webauthn", "pk"): "insider_authenticator_pk",
     ("mfa_edit_webauthn", "pk"): "insider_authenticator_pk",
+    # The stamped inline view exists for confidential PDFs only (R9, R61).
+    ("meetings:attachment_view", "attachment_id"): "secret_attachment_pk",
 }
 #: Parameter stems that name a model differently.
 PARAM_ALIASES: dict[str, str] = {
@@ -97,6 +99,7 @@ class World:
     objects: dict[str, list[Any]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     insider_authenticator_pk: int = 0
+    secret_attachment_pk: int = 0
 
     def add(self, obj: Any) -> Any:
         self.objects.setdefault(obj._meta.label_lower, []).append(obj)
@@ -204,6 +207,15 @@ def _authenticator_of(user: Any) -> int:
     return Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).pk
 
 
+def _marked_pdf(text: str) -> bytes:
+    """A real one-page PDF (so the stamped inline view can open it) whose bytes also carry
+    `text` in clear after the end marker, so a leaked download is still caught by the marker
+    checks (WeasyPrint compresses the page text)."""
+    from weasyprint import HTML
+
+    return HTML(string=f"<p>{text}</p>").write_pdf() + f"% {text}\n".encode()
+
+
 def build_world() -> World:
     """Both municipalities with their users and A's objects (see the module docstring)."""
     now = timezone.now()
@@ -255,14 +267,16 @@ def build_world() -> World:
             item=item, version=1, text=f"Ehdotus {secret} {MARKER}", created_by=insider_user,
             created_at=now,
         ))
-        content = f"%PDF-1.4 liite {secret} {MARKER}\n%%EOF\n".encode()
-        world.add(Attachment.objects.create(
+        content = _marked_pdf(f"liite {secret} {MARKER}")
+        attachment = world.add(Attachment.objects.create(
             item=item, title=f"Liite {secret} {MARKER}", filename=f"liite-{MARKER}.pdf",
             content_type="application/pdf", size=len(content),
             sha256=hashlib.sha256(content).hexdigest(), publicity=item.publicity,
             storage_name=files.store_attachment_bytes(content),
             encrypted=ATTACHMENTS_ENCRYPTED, uploaded_by=insider_user, uploaded_at=now,
         ))
+        if secret:
+            world.secret_attachment_pk = attachment.pk
     for membership in members:
         world.add(Participant.objects.create(
             meeting=meeting, person=membership.person, role="member", membership=membership,

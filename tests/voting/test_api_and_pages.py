@@ -14,7 +14,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.voting.test_voting_support import audit_count, close_discussion, make_room
+from tests.voting.test_voting_support import (
+    audit_count,
+    close_discussion,
+    make_room,
+    mfa_login,
+)
 from voting import services
 from voting.models import Ballot, ElectionBallot, ElectionParticipation, Proposal, Vote
 
@@ -32,9 +37,8 @@ def post_json(client: Client, url: str, body, **extra):
 
 
 def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    """A client logged in with password and MFA just now (so a chair may close votes)."""
+    return mfa_login(Client(), user)
 
 
 def room_with_vote(**kwargs):

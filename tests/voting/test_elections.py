@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from voting.procedure import (
     ProcedureError,
+    connection_change_effect,
     format_comparison_number,
     lot_order,
     majority_election,
@@ -22,6 +23,8 @@ from voting.procedure import (
     proportional_demand_threshold,
     proportional_election,
     proportional_election_list_order,
+    tabling_demand_met,
+    tabling_demand_threshold,
 )
 
 SEED = b"kokous-test-seed"
@@ -422,3 +425,55 @@ def test_personal_substitute_pairs():
     with pytest.raises(ProcedureError) as exc:
         personal_substitute_pairs(["P9"], pairs)
     assert exc.value.code == "election.unknown_pair"
+
+
+# --------------------------------------------------------------------------- tabling (R33)
+
+
+@pytest.mark.parametrize(("present", "threshold"), [(1, 1), (4, 1), (5, 2), (9, 3), (40, 10),
+                                                    (43, 11), (59, 15)])
+def test_r33_tabling_demand_threshold_examples(present, threshold):
+    """R33: a quarter of the councillors present, rounded up (43 present → 10.75 → 11)."""
+    assert tabling_demand_threshold(present) == threshold
+
+
+@given(st.integers(1, 500), st.fractions(min_value=Fraction(1, 100), max_value=1))
+def test_r33_tabling_demand_threshold_is_the_least_sufficient_count(present, fraction):
+    """The threshold k is the smallest number of demanders with k / present >= fraction."""
+    k = tabling_demand_threshold(present, fraction)
+    assert 1 <= k <= present
+    assert Fraction(k, present) >= fraction
+    assert k == 1 or Fraction(k - 1, present) < fraction
+
+
+@given(st.sets(st.integers(0, 60)), st.sets(st.integers(0, 60), min_size=1))
+def test_r33_only_demanders_present_count(demanders, present):
+    """Demanders who are not present do not count; the rule is monotone in the demanders."""
+    met = tabling_demand_met(demanders, present)
+    assert met == (len(demanders & present) >= tabling_demand_threshold(len(present)))
+    assert tabling_demand_met(demanders | present, present)
+
+
+@pytest.mark.parametrize(("present", "fraction", "code"), [
+    (0, Fraction(1, 4), "tabling.bad_present"), (5, Fraction(0), "tabling.bad_fraction"),
+    (5, Fraction(5, 4), "tabling.bad_fraction"),
+])
+def test_r33_tabling_threshold_bad_input(present, fraction, code):
+    with pytest.raises(ProcedureError) as exc:
+        tabling_demand_threshold(present, fraction)
+    assert exc.value.code == code
+
+
+# --------------------------------------------------------------------------- connection (R72)
+
+
+@given(st.booleans(), st.booleans(), st.booleans(), st.booleans())
+def test_r72_connection_change_effect(eligible, key_person, lost, running):
+    """One rule for votes and elections: flag when an eligible voter or the chair/secretary
+    changes state; pause only a running one, and only when the chair/secretary is lost."""
+    effect = connection_change_effect(
+        eligible=eligible, key_person=key_person, lost=lost, running=running
+    )
+    assert effect.flag == (eligible or key_person)
+    assert effect.pause == (key_person and lost and running)
+    assert not effect.pause or effect.flag

@@ -16,6 +16,7 @@ from kokous.errors import DomainError
 from meetings.models import ConnectionState, Disqualification, Participant, ParticipantRole
 from tests import factories
 from tests.voting.test_voting_support import (
+    attest_private_place,
     audit_count,
     audit_entries,
     close_discussion,
@@ -203,6 +204,7 @@ def test_r72_member_arriving_after_the_vote_opened_is_not_eligible():
     Participant.objects.filter(pk=room.participants[4].pk).update(
         is_present=True, connection_state=ConnectionState.CONNECTED
     )
+    attest_private_place(room)  # R75: the closed meeting's late arrival attests, still too late
     assert code_of(lambda: services.cast_ballot(room.user(4), room.meeting.pk, vote.pk, "jaa")) == (
         "vote.not_eligible"
     )

@@ -106,13 +106,52 @@ def make_room(
     if open_item:
         item_services.open_item(room.chair, item.pk)
         room.refresh()
+        attest_private_place(room)
     return room
+
+
+def attest_private_place(room: Room, item: AgendaItem | None = None) -> None:
+    """R9, R75: the meeting is not public, so each present remote member attests a private
+    place for the item being handled, through the service (as the live room does)."""
+    from meetings.private_place import requires_private_place
+    from meetings.services.private_place import confirm_private_place
+
+    item = item or room.item
+    item.refresh_from_db()
+    if not requires_private_place(item):
+        return
+    for i, p in enumerate(room.participants):
+        p.refresh_from_db()
+        if p.mode == "remote" and p.is_present and not p.removed:
+            confirm_private_place(room.user(i), room.meeting.pk, item.pk, True)
 
 
 def close_discussion(room: Room) -> None:
     """The chair closes the discussion with the meetings service (fixes the base, R32)."""
     item_services.close_discussion(room.chair, room.item.pk)
     room.refresh()
+
+
+def mfa_login(client: Any, user: Any, *, age: float = 0.0) -> Any:
+    """Log `client` in as allauth does after password + TOTP: the session records an MFA
+    authentication `age` seconds ago (allauth's authentication records), which the step-up
+    check (`meetings.step_up`) reads. `age` beyond `KOKOUS_STEP_UP_SECONDS` is a stale one."""
+    import time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.account.internal.userkit import user_id_to_str
+
+    client.force_login(user)
+    session = client.session
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "mfa", "type": "totp", "at": time.time() - age}
+    ]
+    session.save()
+    return client
 
 
 def audit_entries(action: str | None = None, obj: str | None = None) -> list[dict[str, Any]]:

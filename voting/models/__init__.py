@@ -11,9 +11,16 @@ from voting.models.elections import (
     ElectionKind,
     ElectionParticipation,
     ElectionStatus,
+    ElectoralAlliance,
 )
 from voting.models.handling import Decision, VotingMethod, VotingOrder
-from voting.models.proposals import ProceduralKind, Proposal, ProposalKind, Seconding
+from voting.models.proposals import (
+    ProceduralKind,
+    Proposal,
+    ProposalKind,
+    Seconding,
+    TablingDemand,
+)
 from voting.models.votes import (
     Ballot,
     BallotOption,
@@ -29,6 +36,7 @@ __all__ = [
     "Ballot", "BallotOption", "BallotRevision", "Candidate", "CandidateList", "ChairChoice",
     "ChairChoiceKind", "Decision", "Dissent", "DissentGround", "Election", "ElectionBallot",
     "ElectionDemand", "ElectionDemandKind", "ElectionKind", "ElectionParticipation",
-    "ElectionStatus", "ProceduralKind", "Proposal", "ProposalKind", "Seconding", "Vote",
+    "ElectionStatus", "ElectoralAlliance", "ProceduralKind", "Proposal", "ProposalKind",
+    "Seconding", "TablingDemand", "Vote",
     "VoteAttentionReason", "VoteStatus", "VotingMethod", "VotingOrder",
 ]

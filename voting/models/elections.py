@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models import AgendaItem, Meeting, Participant, Person
+from voting.models.votes import VoteAttentionReason
 
 
 class ElectionKind(models.TextChoices):
@@ -27,6 +28,7 @@ class ElectionKind(models.TextChoices):
 class ElectionStatus(models.TextChoices):
     NOMINATING = "nominating", _("ehdokasasettelu")
     OPEN = "open", _("vaali käynnissä")
+    PAUSED = "paused", _("vaali keskeytetty")
     CLOSED = "closed", _("vaali päättynyt")
 
 
@@ -65,6 +67,13 @@ class Election(models.Model):
     ballot_count = models.PositiveSmallIntegerField(null=True, blank=True)
     blank_count = models.PositiveSmallIntegerField(null=True, blank=True)
     result = models.JSONField(_("tulos"), default=dict, blank=True)
+    # R72: a connection change of an eligible voter (or of the chair or the secretary) stops the
+    # election from closing until the chair chooses continue, pause or restart (`ChairChoice`).
+    needs_chair_decision = models.BooleanField(default=False)
+    attention_reason = models.CharField(
+        max_length=16, choices=VoteAttentionReason.choices, blank=True, default=""
+    )
+    attempt = models.PositiveSmallIntegerField(_("kerta"), default=1)
 
     class Meta:
         verbose_name = _("vaali")
@@ -82,12 +91,41 @@ class Election(models.Model):
         return self.title
 
 
+class ElectoralAlliance(models.Model):
+    """An electoral alliance (*vaaliliitto*) of candidate lists in a proportional election (R45).
+
+    The lists of an alliance are one group for the ranking and the comparison numbers
+    (vaalilaki 89 §): candidates are ranked by personal votes across the alliance and the first
+    gets the alliance's total. Registered by the chair or the secretary before the election
+    opens; an alliance joins at least two lists and a list belongs to one alliance at most.
+    """
+
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="alliances")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(_("vaaliliitto"), max_length=200)
+
+    class Meta:
+        verbose_name = _("vaaliliitto")
+        verbose_name_plural = _("vaaliliitot")
+        ordering = ["election", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["election", "number"], name="alliance_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CandidateList(models.Model):
-    """A candidate list (*ehdokaslista*) of a proportional election."""
+    """A candidate list (*ehdokaslista*) of a proportional election, maybe in an alliance."""
 
     election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="lists")
     number = models.PositiveSmallIntegerField()
     name = models.CharField(_("lista"), max_length=200)
+    alliance = models.ForeignKey(
+        ElectoralAlliance, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="lists", verbose_name=_("vaaliliitto"),
+    )
 
     class Meta:
         ordering = ["election", "number"]

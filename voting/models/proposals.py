@@ -109,3 +109,25 @@ class Seconding(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["proposal", "participant"], name="seconding_once")
         ]
+
+
+class TablingDemand(models.Model):
+    """A councillor joins the demand to table an item handled for the first time (R33).
+
+    In the council a first-time item is tabled without a vote when at least a quarter of the
+    councillors present demand it (`procedure.tabling_demand_threshold`, the fraction is
+    `Body.table_threshold_fraction`). The proposer of the motion to table is its first demander;
+    others join here (joining also supports the motion, should it be voted).
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="demands")
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("pöydällepanovaatimukseen yhtyminen")
+        verbose_name_plural = _("pöydällepanovaatimukseen yhtymiset")
+        ordering = ["proposal", "at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "participant"], name="tabling_demand_once")
+        ]

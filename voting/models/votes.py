@@ -173,7 +173,14 @@ class ChairChoiceKind(models.TextChoices):
 class ChairChoice(models.Model):
     """A recorded choice of the chair during a vote (R72 [UNVERIFIED rule set], R76, R78)."""
 
-    vote = models.ForeignKey(Vote, on_delete=models.PROTECT, related_name="chair_choices")
+    vote = models.ForeignKey(
+        Vote, on_delete=models.PROTECT, null=True, blank=True, related_name="chair_choices"
+    )
+    # The same choice for an election (R72): exactly one of `vote` and `election` is set.
+    election = models.ForeignKey(
+        "voting.Election", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="chair_choices",
+    )
     choice = models.CharField(max_length=8, choices=ChairChoiceKind.choices)
     reason = models.CharField(max_length=16, choices=VoteAttentionReason.choices, blank=True)
     note = models.CharField(max_length=500, blank=True)
@@ -184,4 +191,11 @@ class ChairChoice(models.Model):
     )
 
     class Meta:
-        ordering = ["vote", "at", "pk"]
+        ordering = ["vote", "election", "at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(vote__isnull=False) & Q(election__isnull=True))
+                | (Q(vote__isnull=True) & Q(election__isnull=False)),
+                name="chair_choice_vote_xor_election",
+            )
+        ]

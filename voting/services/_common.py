@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from meetings import presence, realtime, rules
+from meetings import presence, private_place, realtime, rules
 from meetings.models import (
     AgendaItem,
     ConnectionState,
@@ -119,31 +119,39 @@ def deciding_participant(item: AgendaItem, user: Any) -> Participant:
     `member.not_acting` — not a member or acting substitute of this meeting (R29);
     `member.disqualified` — disqualified from this item (R37);
     `member.not_present` — not present, removed, disconnected or rejoined but not yet
-    re-confirmed (R11, R72). The final word is `meetings.presence.is_deciding`.
+    re-confirmed (R11, R72); `attendance.private_place_unconfirmed` — remote and has not
+    attested a private place for this closed item (R9, R75). The final word is
+    `meetings.presence.is_deciding`.
     """
     person = person_of(user)
     if person is None:
         raise voting_error("member.not_acting")
-    participant = (
-        Participant.objects.select_related("person")
-        .filter(meeting_id=item.meeting_id, person=person)
-        .first()
+    # At most one row per (meeting, person); order_by(): the default ordering joins the person.
+    rows = list(
+        Participant.objects.filter(meeting_id=item.meeting_id, person=person).order_by()[:1]
     )
+    participant = rows[0] if rows else None
     if participant is None or not participant.decides:
         raise voting_error("member.not_acting")
+    here = (
+        participant.is_present
+        and not participant.removed
+        and participant.connection_state
+        not in (ConnectionState.DISCONNECTED, ConnectionState.REJOINED)
+    )
+    # The common case costs one query: `is_deciding` already excludes the disqualified. Only a
+    # refusal asks why, to give the precise code (disqualification first, as before).
+    if here and presence.is_deciding(item, person.pk):
+        return participant
     if item.disqualifications.filter(participant=participant).exclude(
         body_decision="rejected"
     ).exists():
         raise voting_error("member.disqualified")
-    if (
-        not participant.is_present
-        or participant.removed
-        or participant.connection_state
-        in (ConnectionState.DISCONNECTED, ConnectionState.REJOINED)
-        or not presence.is_deciding(item, person.pk)
-    ):
-        raise voting_error("member.not_present")
-    return participant
+    if here and private_place.needs_confirmation(participant, item):
+        from meetings.errors import meeting_error
+
+        raise meeting_error("attendance.private_place_unconfirmed")
+    raise voting_error("member.not_present")
 
 
 def deciding_person_ids(item: AgendaItem) -> list[int]:

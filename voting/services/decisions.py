@@ -49,6 +49,7 @@ from voting.services.order import (
     procedure_proposals,
     stored_plan,
     tabling_by_demand,
+    tabling_demand_status,
 )
 
 # --- state the decision -------------------------------------------------------------------------
@@ -61,6 +62,7 @@ class StateDecisionCheck:
     by_vote: bool
     by_demand: bool
     votes: list[Vote]
+    demand: dict[str, Any] | None = None
 
 
 def check_state_decision(user: Any, meeting_id: Any, item_id: Any) -> StateDecisionCheck:
@@ -104,7 +106,8 @@ def check_state_decision(user: Any, meeting_id: Any, item_id: Any) -> StateDecis
             proposal = base
         by_vote = False
     require_quorum(item)  # R35: no decision without quorum
-    return StateDecisionCheck(item, proposal, by_vote, by_demand, votes)
+    demand = tabling_demand_status(item, proposal) if by_demand else None
+    return StateDecisionCheck(item, proposal, by_vote, by_demand, votes, demand)
 
 
 def _item_event(proposal: Proposal) -> str:
@@ -134,7 +137,11 @@ def do_state_decision(check: StateDecisionCheck, *, actor: Any) -> Decision:
          "kind": proposal.kind, "procedural_kind": proposal.procedural_kind,
          "by_vote": check.by_vote, "by_demand": check.by_demand,
          "votes": [v.pk for v in check.votes], "text_sha256": sha256_hex(proposal.text),
-         "item_status": item.status},
+         "item_status": item.status,
+         # R33: who demanded tabling, of how many present, against which threshold.
+         **({"tabling_demand": {k: check.demand[k] for k in
+                                ("demanders", "present", "threshold", "fraction")}}
+            if check.demand else {})},
     )
     push(item.meeting_id, {"type": "decision.stated", "item": item.pk, "proposal": proposal.pk,
                            "dissent_open": True})

@@ -30,12 +30,21 @@ from django.db import transaction
 from django.db.models import Count, Max
 
 from meetings import rules
-from meetings.models import AgendaItem, ItemStatus, Meeting, Participant, Person
+from meetings.models import (
+    AgendaItem,
+    ConnectionState,
+    ItemStatus,
+    Meeting,
+    Participant,
+    Person,
+)
 from voting import procedure
 from voting.errors import from_procedure, voting_error
 from voting.models import (
     Candidate,
     CandidateList,
+    ChairChoice,
+    ChairChoiceKind,
     Election,
     ElectionBallot,
     ElectionDemand,
@@ -43,6 +52,8 @@ from voting.models import (
     ElectionKind,
     ElectionParticipation,
     ElectionStatus,
+    ElectoralAlliance,
+    VoteAttentionReason,
 )
 from voting.services._common import (
     as_int,
@@ -185,16 +196,28 @@ class AddListCheck:
     name: str
 
 
+def require_chair_or_secretary(user: Any, meeting: Meeting) -> None:
+    """Lists and alliances are recorded by the chair or the secretary (R45, R77)."""
+    if not (rules.is_chair(user, meeting) or rules.can_manage_meeting(user, meeting)):
+        raise voting_error("election.staff_only")
+
+
+def _clean_name(value: Any) -> str:
+    return " ".join(str(value).split())[:200] if isinstance(value, str) else ""
+
+
 def check_add_candidate_list(
     user: Any, meeting_id: Any, election_id: Any, name: Any
 ) -> AddListCheck:
     election = _lock_election(meeting_id, election_id, user=user)
-    require_chair(user, election.meeting)
+    require_chair_or_secretary(user, election.meeting)
     if election.status != ElectionStatus.NOMINATING:
         raise voting_error("election.not_nominating")
-    clean = str(name or "").strip()[:200] if isinstance(name, str) else ""
+    clean = _clean_name(name)
     if not clean:
         raise voting_error("request.bad_parameter", field="name")
+    if election.lists.filter(name__iexact=clean).exists():
+        raise voting_error("election.duplicate_list")
     return AddListCheck(election, clean)
 
 
@@ -209,10 +232,75 @@ def do_add_candidate_list(check: AddListCheck, *, actor: Any) -> CandidateList:
 
 
 def add_candidate_list(user: Any, meeting_id: Any, election_id: Any, name: Any) -> CandidateList:
-    """The chair records a candidate list (*ehdokaslista*) of a proportional election."""
+    """The chair or the secretary records a candidate list (*ehdokaslista*) before the election
+    opens (R45); a majority election may still become proportional on demand."""
     with transaction.atomic():
         return do_add_candidate_list(
             check_add_candidate_list(user, meeting_id, election_id, name), actor=user
+        )
+
+
+@dataclass(frozen=True)
+class AddAllianceCheck:
+    election: Election
+    name: str
+    lists: list[CandidateList]
+
+
+def _list_ids(value: Any) -> list[int]:
+    raw = value if isinstance(value, list | tuple) else str(value or "").replace(",", " ").split()
+    ids = [as_int(v) for v in raw]
+    if any(i is None for i in ids):
+        raise voting_error("request.bad_parameter", field="lists")
+    return sorted({i for i in ids if i is not None})
+
+
+def check_add_electoral_alliance(
+    user: Any, meeting_id: Any, election_id: Any, name: Any, list_ids: Any
+) -> AddAllianceCheck:
+    election = _lock_election(meeting_id, election_id, user=user)
+    require_chair_or_secretary(user, election.meeting)
+    if election.status != ElectionStatus.NOMINATING:
+        raise voting_error("election.not_nominating")
+    clean = _clean_name(name)
+    if not clean:
+        raise voting_error("request.bad_parameter", field="name")
+    if election.alliances.filter(name__iexact=clean).exists():
+        raise voting_error("election.duplicate_alliance")
+    ids = _list_ids(list_ids)
+    lists = list(CandidateList.objects.select_for_update().filter(election=election, pk__in=ids))
+    if len(ids) < 2 or len(lists) != len(ids):
+        raise voting_error("election.alliance_needs_lists")
+    if any(cl.alliance_id is not None for cl in lists):
+        raise voting_error("election.list_in_alliance")
+    return AddAllianceCheck(election, clean, lists)
+
+
+@transaction.atomic
+def do_add_electoral_alliance(check: AddAllianceCheck, *, actor: Any) -> ElectoralAlliance:
+    election = check.election
+    last = election.alliances.aggregate(n=Max("number"))["n"] or 0
+    alliance = ElectoralAlliance.objects.create(
+        election=election, number=last + 1, name=check.name
+    )
+    CandidateList.objects.filter(pk__in=[cl.pk for cl in check.lists]).update(alliance=alliance)
+    record(actor, "election.alliance_added", election_obj(election),
+           {"alliance": alliance.pk, "number": alliance.number,
+            "lists": [cl.pk for cl in check.lists], "name_sha256": sha256_hex(alliance.name)})
+    push(election.meeting_id, {"type": "election.changed", "election": election.pk})
+    return alliance
+
+
+def add_electoral_alliance(
+    user: Any, meeting_id: Any, election_id: Any, name: Any, list_ids: Any
+) -> ElectoralAlliance:
+    """The chair or the secretary records an electoral alliance (*vaaliliitto*) of two or more
+    candidate lists before the election opens; its lists share one comparison-number series
+    (vaalilaki 89 §, R45)."""
+    with transaction.atomic():
+        return do_add_electoral_alliance(
+            check_add_electoral_alliance(user, meeting_id, election_id, name, list_ids),
+            actor=user,
         )
 
 
@@ -468,6 +556,8 @@ def check_cast_election_ballot(
 ) -> CastElectionBallotCheck:
     election = _lock_election(meeting_id, election_id, user=user)
     chosen = _candidate(election, candidate)
+    if election.status == ElectionStatus.PAUSED:
+        raise voting_error("election.paused")
     if election.status != ElectionStatus.OPEN:
         raise voting_error("election.not_open")
     require_in_session(election.meeting)
@@ -547,13 +637,18 @@ def compute_result(election: Election, votes: dict[int, int], seed: bytes) -> di
         lists: dict[str, dict[int, int]] = {}
         for c in candidates:
             lists.setdefault(_group_key(c), {})[c.pk] = votes.get(c.pk, 0)
-        p = procedure.proportional_election(lists, election.seats, seed)
+        alliances: dict[str, list[str]] = {}
+        for cl in election.lists.filter(alliance__isnull=False).order_by("number"):
+            if f"list:{cl.pk}" in lists:  # a list without candidates has no votes to pool
+                alliances.setdefault(f"alliance:{cl.alliance_id}", []).append(f"list:{cl.pk}")
+        p = procedure.proportional_election(lists, election.seats, seed, alliances=alliances)
         result = {
             "kind": election.kind,
             "elected": list(p.elected),
             "not_elected": list(p.not_elected),
             "ranking": [
-                {"candidate": e.candidate, "list": e.list_id, "position": e.position,
+                {"candidate": e.candidate, "list": e.list_id, "group": e.group,
+                 "position": e.position,
                  "votes": e.personal_votes, "comparison": _value(e.comparison),
                  "comparison_display": procedure.format_comparison_number(e.comparison)}
                 for e in p.ranking
@@ -592,8 +687,12 @@ def check_close_election(user: Any, meeting_id: Any, election_id: Any) -> CloseE
     election = _lock_election(meeting_id, election_id, user=user)
     require_chair(user, election.meeting)
     require_in_session(election.meeting)
+    if election.status == ElectionStatus.PAUSED:
+        raise voting_error("election.paused")
     if election.status != ElectionStatus.OPEN:
         raise voting_error("election.not_open")
+    if election.needs_chair_decision:  # R72: never closed past a connection change
+        raise voting_error("election.needs_chair_decision")
     if not election.seed_hex:
         raise voting_error("election.bad_seed")
     votes, blank = tally(election)
@@ -659,8 +758,147 @@ def close_election(user: Any, meeting_id: Any, election_id: Any) -> Election:
         return do_close_election(check_close_election(user, meeting_id, election_id), actor=user)
 
 
+# --- connection changes and the chair's choice (R72), the same rule and record as for votes ----
+
+ACTIVE_ELECTION_STATUSES = (ElectionStatus.OPEN, ElectionStatus.PAUSED)
+
+
+def _election_audit_base(election: Election) -> dict[str, Any]:
+    return {"item": election.item_id, "attempt": election.attempt}
+
+
+def note_connection_change(participant: Participant) -> list[Election]:
+    """Tell the elections that `participant.connection_state` just changed (R72).
+
+    `procedure.connection_change_effect` — the rule votes use too: every open or paused
+    election in which the participant is an eligible voter (or any, for the chair and the
+    secretary) is marked `needs_chair_decision` (reason `connection`) and cannot close until
+    the chair chooses continue, pause or restart (`chair_choice`); losing the chair's or the
+    secretary's connection pauses it at once. Nothing about ballots is read or logged (R12).
+    """
+    with transaction.atomic():
+        meeting = Meeting.objects.get(pk=participant.meeting_id)
+        key_person = participant.person_id in (meeting.chair_id, meeting.secretary_id)
+        lost = participant.connection_state in (
+            ConnectionState.DISCONNECTED, ConnectionState.REJOINED
+        )
+        marked = []
+        for election in Election.objects.select_for_update().filter(
+            meeting_id=meeting.pk, status__in=ACTIVE_ELECTION_STATUSES
+        ).order_by("pk"):
+            effect = procedure.connection_change_effect(
+                eligible=participant.person_id in election.eligible, key_person=key_person,
+                lost=lost, running=election.status == ElectionStatus.OPEN,
+            )
+            if not effect.flag:
+                continue
+            if effect.pause:
+                election.status = ElectionStatus.PAUSED
+            election.needs_chair_decision = True
+            election.attention_reason = VoteAttentionReason.CONNECTION
+            election.save(update_fields=["status", "needs_chair_decision", "attention_reason"])
+            record(
+                None, "election.needs_chair_decision", election_obj(election),
+                {**_election_audit_base(election), "reason": VoteAttentionReason.CONNECTION,
+                 "person": participant.person_id,
+                 "connection_state": participant.connection_state, "paused": effect.pause},
+            )
+            push(election.meeting_id, {"type": "election.needs_chair_decision",
+                                       "election": election.pk, "status": election.status})
+            marked.append(election)
+        return marked
+
+
+@dataclass(frozen=True)
+class ElectionChoiceCheck:
+    election: Election
+    choice: str
+    note: str
+    eligible: list[int] | None
+
+
+def check_election_chair_choice(
+    user: Any, meeting_id: Any, election_id: Any, choice: Any, note: Any = ""
+) -> ElectionChoiceCheck:
+    choice = str(choice or "").strip().lower()
+    if choice not in ChairChoiceKind.values:
+        raise voting_error("vote.bad_choice")
+    election = _lock_election(meeting_id, election_id, user=user)
+    require_chair(user, election.meeting)
+    if election.status not in ACTIVE_ELECTION_STATUSES:
+        raise voting_error("election.not_open")
+    eligible = None
+    if choice == ChairChoiceKind.CONTINUE:
+        if not election.needs_chair_decision and election.status != ElectionStatus.PAUSED:
+            raise voting_error("election.choice_not_needed")
+        require_in_session(election.meeting)
+    elif choice == ChairChoiceKind.PAUSE:
+        if election.status == ElectionStatus.PAUSED:
+            raise voting_error("election.paused")
+    else:
+        require_in_session(election.meeting)
+        require_quorum(election.item)
+        eligible = deciding_person_ids(election.item)
+    return ElectionChoiceCheck(election, choice, str(note or "").strip()[:500], eligible)
+
+
+@transaction.atomic
+def do_election_chair_choice(check: ElectionChoiceCheck, *, actor: Any) -> Election:
+    """Continue, pause or restart. A restart discards every participation and ballot of the
+    attempt uncounted (they were never read), takes a fresh eligibility list and commits a
+    fresh seed for the lot before any new ballot (R45, R72)."""
+    election, choice = check.election, check.choice
+    reason = election.attention_reason
+    data: dict[str, Any] = {**_election_audit_base(election), "choice": choice, "reason": reason,
+                            "note_sha256": sha256_hex(check.note) if check.note else ""}
+    if choice == ChairChoiceKind.CONTINUE:
+        election.status = ElectionStatus.OPEN
+        election.needs_chair_decision = False
+        election.attention_reason = VoteAttentionReason.NONE
+    elif choice == ChairChoiceKind.PAUSE:
+        election.status = ElectionStatus.PAUSED
+    else:
+        discarded = election.participations.count()
+        ElectionBallot.objects.filter(election=election).delete()
+        ElectionParticipation.objects.filter(election=election).delete()
+        seed = secrets.token_bytes(32)
+        election.seed_hex = seed.hex()
+        election.seed_commitment = hashlib.sha256(seed).hexdigest()
+        election.eligible = check.eligible or []
+        election.present_at_open = len(election.eligible)
+        election.attempt += 1
+        election.opened_at = now()
+        election.status = ElectionStatus.OPEN
+        election.needs_chair_decision = False
+        election.attention_reason = VoteAttentionReason.NONE
+        data.update({"discarded": discarded, "eligible": election.eligible,
+                     "new_attempt": election.attempt})
+    election.save()
+    ChairChoice.objects.create(
+        election=election, choice=choice, reason=reason, note=check.note, at=now(), actor=actor
+    )
+    record(actor, "election.chair_choice", election_obj(election), data)
+    if choice == ChairChoiceKind.RESTART:
+        record(actor, "election.seed_committed", election_obj(election),
+               {"seed_sha256": election.seed_commitment})
+    push(election.meeting_id, {"type": "election.chair_choice", "election": election.pk,
+                               "choice": choice, "status": election.status})
+    return election
+
+
+def election_chair_choice(
+    user: Any, meeting_id: Any, election_id: Any, choice: Any, note: Any = ""
+) -> Election:
+    """The chair continues, pauses or restarts an election; recorded like a vote's (R72)."""
+    with transaction.atomic():
+        return do_election_chair_choice(
+            check_election_chair_choice(user, meeting_id, election_id, choice, note), actor=user
+        )
+
+
 __all__ = [
-    "Participation", "add_candidate_list", "cast_election_ballot", "close_election",
+    "Participation", "add_candidate_list", "add_electoral_alliance", "election_chair_choice",
+    "note_connection_change", "cast_election_ballot", "close_election",
     "closed_ballot_available", "compute_result", "create_election", "demand",
     "nominate_candidate", "open_election", "tally",
 ]

@@ -13,7 +13,6 @@ decision at once (`voting.services.decisions.state_decision`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -32,6 +31,7 @@ from voting.models import (
 )
 from voting.services._common import (
     as_int,
+    deciding_person_ids,
     item_obj,
     lock_item,
     now,
@@ -53,7 +53,7 @@ def registry(item: AgendaItem) -> list[Proposal]:
     """The item's live proposals in the order made (base first), withdrawn ones left out."""
     return list(
         Proposal.objects.filter(item=item, withdrawn_at__isnull=True)
-        .prefetch_related("secondings")
+        .prefetch_related("secondings", "demands")
         .order_by("number")
     )
 
@@ -65,19 +65,22 @@ def procedure_proposals(item: AgendaItem) -> list[procedure.Proposal]:
             id=p.pk,
             kind=p.kind,
             text=p.text,
-            seconded=p.is_base or bool(p.secondings.all()),
+            # Joining a demand to table supports the motion too (R33).
+            seconded=p.is_base or bool(p.secondings.all()) or bool(p.demands.all()),
             distance=p.distance,
         )
         for p in registry(item)
     ]
 
 
-def table_threshold(item: AgendaItem) -> int | None:
-    """Supporters needed to table the item without a vote, or None if the rule does not apply.
+def tabling_fraction(item: AgendaItem) -> Fraction | None:
+    """The share of councillors present whose demand tables the item without a vote, or None
+    when the rule does not apply (R33 [UNVERIFIED model rule]).
 
-    R33 [UNVERIFIED model rule]: in the council an item handled for the first time is tabled
-    when at least `Body.table_threshold_fraction` (default 1/4) of the councillors demand it.
-    Other bodies decide tabling by vote. An empty or malformed fraction disables the rule.
+    It applies in the council (`Body.is_council`) to an item handled for the first time: no
+    earlier item of the body with the same diary number was tabled. The share is
+    `Body.table_threshold_fraction` (default 1/4); an empty or malformed value disables it.
+    Other bodies decide tabling by vote.
     """
     body = item.meeting.body
     if not body.is_council or not body.table_threshold_fraction:
@@ -86,25 +89,59 @@ def table_threshold(item: AgendaItem) -> int | None:
         fraction = Fraction(body.table_threshold_fraction.strip())
     except (ValueError, ZeroDivisionError):
         return None
-    if fraction <= 0:
+    if not 0 < fraction <= 1:
         return None
     if item.diary_number and AgendaItem.objects.filter(
         body_id=item.body_id, diary_number=item.diary_number, status=ItemStatus.TABLED
     ).exclude(pk=item.pk).exists():
         return None  # tabled once already: the minority right is used up
-    return math.ceil(fraction * body.seats)
+    return fraction
+
+
+def is_table_motion(proposal: Proposal) -> bool:
+    return (
+        proposal.kind == ProposalKind.PROCEDURAL
+        and proposal.procedural_kind == ProceduralKind.TABLE
+    )
+
+
+def tabling_demanders(proposal: Proposal) -> set[int]:
+    """Person ids of those who demand tabling: the proposer, seconders and joiners (R33)."""
+    people = {proposal.proposer.person_id} if proposal.proposer_id else set()
+    people |= {s.participant.person_id for s in proposal.secondings.select_related("participant")}
+    people |= {d.participant.person_id for d in proposal.demands.select_related("participant")}
+    return people
+
+
+def tabling_demand_status(item: AgendaItem, proposal: Proposal) -> dict[str, Any] | None:
+    """How far the demand to table has come, or None when the ¼ rule does not apply (R33).
+
+    ``present`` is the number of councillors deciding in the item now, ``demanders`` the
+    present ones among those who demand it, ``threshold`` =
+    `procedure.tabling_demand_threshold(present, fraction)`.
+    """
+    fraction = tabling_fraction(item)
+    if fraction is None or not is_table_motion(proposal) or proposal.is_withdrawn:
+        return None
+    present = deciding_person_ids(item)
+    if not present:
+        return None
+    demanders = sorted(tabling_demanders(proposal) & set(present))
+    threshold = procedure.tabling_demand_threshold(len(present), fraction)
+    return {"proposal": proposal.pk, "demanders": demanders, "present": len(present),
+            "threshold": threshold, "fraction": str(fraction),
+            "met": procedure.tabling_demand_met(demanders, present, fraction)}
 
 
 def tabling_by_demand(item: AgendaItem) -> Proposal | None:
-    """The seconded table motion that has the demanded support (R33), if any."""
-    required = table_threshold(item)
-    if required is None:
+    """The motion to table that enough councillors present demand (R33), if any: the chair
+    then states the item tabled without a vote (`decisions.state_decision`)."""
+    if tabling_fraction(item) is None:
         return None
     for p in registry(item):
-        if p.kind == ProposalKind.PROCEDURAL and p.procedural_kind == ProceduralKind.TABLE:
-            supporters = {s.participant_id for s in p.secondings.all()} | {p.proposer_id}
-            if len(supporters) >= required:
-                return p
+        status = tabling_demand_status(item, p)
+        if status is not None and status["met"]:
+            return p
     return None
 
 

@@ -17,7 +17,7 @@ from django.db.models import Max
 
 from meetings.models import AgendaItem, ItemStatus, Participant
 from voting.errors import voting_error
-from voting.models import ProceduralKind, Proposal, ProposalKind, Seconding
+from voting.models import ProceduralKind, Proposal, ProposalKind, Seconding, TablingDemand
 from voting.services._common import (
     as_int,
     deciding_participant,
@@ -236,4 +236,68 @@ def withdraw_proposal(user: Any, meeting_id: Any, proposal_id: Any) -> Proposal:
     with transaction.atomic():
         return do_withdraw_proposal(
             check_withdraw_proposal(user, meeting_id, proposal_id), actor=user
+        )
+
+
+# --- join a demand to table (R33) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JoinTablingCheck:
+    proposal: Proposal
+    item: AgendaItem
+    participant: Participant
+    existing: TablingDemand | None
+
+
+def check_join_tabling_demand(user: Any, meeting_id: Any, proposal_id: Any) -> JoinTablingCheck:
+    from voting.services.order import is_table_motion, tabling_fraction
+
+    proposal, item = _lock_proposal(meeting_id, proposal_id, user=user)
+    if not is_table_motion(proposal):
+        raise voting_error("tabling.not_table_motion")
+    _require_discussion(item)
+    participant = deciding_participant(item, user)
+    if proposal.is_withdrawn:
+        raise voting_error("proposal.withdrawn")
+    if tabling_fraction(item) is None:
+        raise voting_error("tabling.not_applicable")
+    if proposal.proposer is not None and proposal.proposer.person_id == participant.person_id:
+        raise voting_error("proposal.own")  # the proposer demands it already
+    existing = TablingDemand.objects.filter(proposal=proposal, participant=participant).first()
+    return JoinTablingCheck(proposal, item, participant, existing)
+
+
+@transaction.atomic
+def do_join_tabling_demand(check: JoinTablingCheck, *, actor: Any) -> TablingDemand:
+    from voting.services.order import tabling_demand_status
+
+    if check.existing is not None:
+        return check.existing  # idempotent
+    demand = TablingDemand.objects.create(
+        proposal=check.proposal, participant=check.participant, at=now()
+    )
+    status = tabling_demand_status(check.item, check.proposal) or {}
+    record(
+        actor, "tabling.demand_joined", f"proposal:{check.proposal.pk}",
+        {"item": check.item.pk, "number": check.proposal.number,
+         "person": check.participant.person_id, "demanders": len(status.get("demanders", [])),
+         "present": status.get("present", 0), "threshold": status.get("threshold", 0),
+         "met": bool(status.get("met"))},
+    )
+    push(check.item.meeting_id, {"type": "tabling.demand_joined", "item": check.item.pk,
+                                 "proposal": check.proposal.pk,
+                                 "met": bool(status.get("met"))})
+    return demand
+
+
+def join_tabling_demand(user: Any, meeting_id: Any, proposal_id: Any) -> TablingDemand:
+    """A councillor joins the demand to table an item handled for the first time (R33).
+
+    When the councillors present who demand it reach `procedure.tabling_demand_threshold`
+    (a quarter of those present by default), the chair states the item tabled without a vote.
+    """
+    with transaction.atomic():
+        return do_join_tabling_demand(
+            check_join_tabling_demand(user, meeting_id, proposal_id), actor=user
         )

@@ -8,8 +8,20 @@ of an eligible voter's connection during the vote stops it from closing until th
 to continue, pause or restart (R72 [UNVERIFIED rule set]).
 
 Ballot writes are idempotent (DESIGN "Realtime": a phone may resend): the same option again
-returns the same ballot and receipt, and the vote row lock plus the unique constraint on
-(vote, person) make concurrent resends count once.
+returns the same ballot and receipt; the unique constraint on (vote, person) makes concurrent
+resends count once.
+
+Locking (docs/performance-live.md). Casting takes the vote in *share* mode, so ballots of
+different members run side by side and their commits can share a disk flush; closing, pausing,
+restarting and flagging take it exclusively. A close therefore waits for the ballots already in
+flight and counts them, and a ballot that comes after the close waits for it and then sees the
+vote closed. On PostgreSQL the vote is locked twice, always in this order: a transaction-scoped
+advisory lock (shared / exclusive), which queues fairly, so a stream of ballots cannot keep a
+waiting close out (row share locks would let every new ballot pass the waiting close); then
+the row (``FOR SHARE`` / ``FOR UPDATE``), so any other writer of the row is ordered as well.
+One ballot per member is the database's unique constraint; a member's own concurrent requests
+meet on it (and on the ballot's row lock when a ballot is changed). On SQLite the writer lock
+serialises every transaction anyway.
 """
 
 from __future__ import annotations
@@ -18,7 +30,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from meetings.models import AgendaItem, ConnectionState, ItemStatus, Meeting, Participant
@@ -78,21 +90,83 @@ def ballot_receipt(vote_id: int, person_id: int, option: str, salt: str) -> str:
     return sha256_hex(f"kokous-ballot-v1\n{vote_id}\n{person_id}\n{option}\n{salt}")
 
 
-def _lock_vote(meeting_id: Any, vote_id: Any, *, user: Any) -> Vote:
-    """The vote of this meeting, row-locked; a vote of another meeting is `vote.not_found`."""
+def _lock_vote(meeting_id: Any, vote_id: Any, *, user: Any, share: bool = False) -> Vote:
+    """The vote of this meeting, row-locked; a vote of another meeting is `vote.not_found`.
+
+    `share=True` (casting) takes the lock in share mode, exclusive otherwise (see the module
+    doc). The lock is taken before the row is read, so the status read is the one that holds.
+    """
     mid, vid = as_int(meeting_id), as_int(vote_id)
     vote = None
     if mid and vid:
-        vote = (
-            Vote.objects.select_for_update(of=("self",))
-            .select_related("meeting", "meeting__body", "item", "item__meeting", "order")
-            .filter(pk=vid, meeting_id=mid)
-            .first()
-        )
+        # order_by(): one row by primary key; the model's ordering (item → meeting → …) would
+        # only make the SQL slower to compile, and this runs for every ballot.
+        qs = Vote.objects.filter(pk=vid, meeting_id=mid).order_by()
+        if share:
+            # A ballot needs the meeting, its body and the item, not the voting order.
+            if _share_lock_vote(mid, vid):
+                vote = _one(qs.select_related("meeting", "meeting__body", "item"))
+            if vote is not None and vote.item.meeting_id == vote.meeting_id:
+                vote.item.meeting = vote.meeting  # the same row: no second join of the meeting
+        else:
+            _advisory_lock_votes([vid])
+            vote = _one(
+                qs.select_for_update(of=("self",))
+                .select_related("meeting", "meeting__body", "item", "item__meeting", "order")
+            )
     if vote is None:
         raise voting_error("vote.not_found")
     require_visible(user, vote.meeting, "vote.not_found")
     return vote
+
+
+def _one(qs: Any) -> Any:
+    """The first row of an unordered query, or None (`first()` would add an ORDER BY)."""
+    rows = list(qs[:1])
+    return rows[0] if rows else None
+
+
+_VOTE_TABLE = Vote._meta.db_table
+#: The first key of the votes' advisory locks (PostgreSQL's two-key form: this, the vote id).
+VOTE_LOCK_SPACE = 0x6B76
+
+
+def _share_lock_vote(meeting_id: int, vote_id: int) -> bool:
+    """Lock the vote for a ballot (see the module doc); whether the vote exists.
+
+    PostgreSQL: the shared advisory lock, then ``SELECT … FOR SHARE`` (Django's ORM only offers
+    exclusive row locks). SQLite has no row locks: its transactions already hold the database's
+    writer lock (`transaction_mode=IMMEDIATE`).
+    """
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        # Two statements, so the advisory lock is surely taken before the row lock: the same
+        # order as closing, or the two could deadlock.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s::int4, %s::int4)", [VOTE_LOCK_SPACE, vote_id]
+        )
+        cursor.execute(
+            f"SELECT 1 FROM {_VOTE_TABLE} WHERE id = %s AND meeting_id = %s FOR SHARE",  # noqa: S608
+            [vote_id, meeting_id],
+        )
+        return cursor.fetchone() is not None
+
+
+def _advisory_lock_votes(vote_ids: list[int]) -> None:
+    """The exclusive advisory locks of these votes, in id order (PostgreSQL; see the module doc).
+
+    Taken before the rows' ``FOR UPDATE`` by everything that changes a vote's status or flags.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or not vote_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s::int4, v) FROM unnest(%s::int4[]) AS v ORDER BY v",
+            [VOTE_LOCK_SPACE, sorted(vote_ids)],
+        )
 
 
 def vote_audit_base(vote: Vote) -> dict[str, Any]:
@@ -233,7 +307,6 @@ class CastBallotCheck:
     vote: Vote
     participant: Participant
     option: str
-    existing: Ballot | None
 
 
 @dataclass(frozen=True)
@@ -250,8 +323,13 @@ class CastBallotResult:
 
 
 def check_cast_ballot(user: Any, meeting_id: Any, vote_id: Any, option: Any) -> CastBallotCheck:
+    """Validate a ballot and take the vote row in share mode (see the module doc).
+
+    Whether the member already voted is settled by `do_cast_ballot` on the unique constraint:
+    a first ballot, the common case, then costs one INSERT and no lookup.
+    """
     option = normalise_option(option)
-    vote = _lock_vote(meeting_id, vote_id, user=user)
+    vote = _lock_vote(meeting_id, vote_id, user=user, share=True)
     if vote.status in (VoteStatus.CLOSED, VoteStatus.VOIDED):
         raise voting_error("vote.closed")
     if vote.status == VoteStatus.PAUSED:
@@ -260,14 +338,7 @@ def check_cast_ballot(user: Any, meeting_id: Any, vote_id: Any, option: Any) -> 
     participant = deciding_participant(vote.item, user)
     if participant.person_id not in vote.eligible:
         raise voting_error("vote.not_eligible")
-    existing = Ballot.objects.filter(vote=vote, person_id=participant.person_id).first()
-    if (
-        existing is not None
-        and existing.option != option
-        and not vote.meeting.body.ballot_changeable
-    ):
-        raise voting_error("vote.ballot_final")
-    return CastBallotCheck(vote, participant, option, existing)
+    return CastBallotCheck(vote, participant, option)
 
 
 def _record_cast(actor: Any, vote: Vote, ballot: Ballot, previous: str = "") -> None:
@@ -277,35 +348,69 @@ def _record_cast(actor: Any, vote: Vote, ballot: Ballot, previous: str = "") -> 
     if previous:
         data["previous"] = previous
     record(actor, "vote.cast", f"vote:{vote.pk}", data)
-    cast = Ballot.objects.filter(vote=vote).count()
-    push(vote.meeting_id, {"type": "vote.progress", "vote": vote.pk, "cast": cast,
-                           "eligible": len(vote.eligible)})
+    # Only the kind travels: the coalesced push reads the count once per window
+    # (meetings.live.snapshots), so no COUNT(*) per ballot here.
+    push(vote.meeting_id, {"type": "vote.progress", "vote": vote.pk})
 
 
-@transaction.atomic
+_BALLOT_TABLE = Ballot._meta.db_table
+_BALLOT_COLUMNS = ("vote_id", "person_id", "participant_id", "option", "salt", "receipt",
+                   "cast_at", "revision")
+
+
+def _insert_ballot(ballot: Ballot) -> bool:
+    """INSERT the member's first ballot unless one exists; whether it was inserted.
+
+    ``ON CONFLICT DO NOTHING`` on the (vote, person) constraint: a concurrent request of the
+    same member waits for the other insert and then inserts nothing. One round trip, and no
+    savepoint as catching an IntegrityError would need (the ORM has no "insert or nothing"
+    that returns the new id).
+    """
+    connection = transaction.get_connection()
+    fields = [Ballot._meta.get_field(c.removesuffix("_id")) for c in _BALLOT_COLUMNS]
+    values = [f.get_db_prep_save(getattr(ballot, f.attname), connection) for f in fields]
+    columns = ", ".join(connection.ops.quote_name(c) for c in _BALLOT_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_BALLOT_TABLE} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+            "ON CONFLICT (vote_id, person_id) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    ballot.pk = row[0]
+    ballot._state.adding = False
+    ballot._state.db = connection.alias
+    return True
+
+
+# The wrapper's transaction is the unit: no savepoint of its own (a refusal here fails the whole
+# ballot anyway), which spares two round trips per ballot.
+@transaction.atomic(savepoint=False)
 def do_cast_ballot(check: CastBallotCheck, *, actor: Any) -> CastBallotResult:
-    vote, option, existing = check.vote, check.option, check.existing
-    if existing is not None and existing.option == option:
-        return CastBallotResult(existing, created=False)  # a resend: same ballot, same receipt
+    vote, option, participant = check.vote, check.option, check.participant
     moment = now()
     salt = secrets.token_hex(16)
-    person_id = check.participant.person_id
+    person_id = participant.person_id
     receipt = ballot_receipt(vote.pk, person_id, option, salt)
-    if existing is None:
-        try:
-            with transaction.atomic():
-                ballot = Ballot.objects.create(
-                    vote=vote, person_id=person_id, participant=check.participant,
-                    option=option, salt=salt, receipt=receipt, cast_at=moment,
-                )
-        except IntegrityError:
-            # Another request of the same member won the race (only without the row lock).
-            ballot = Ballot.objects.get(vote=vote, person_id=person_id)
-            if ballot.option == option:
-                return CastBallotResult(ballot, created=False)
-            raise voting_error("vote.ballot_final") from None
+    ballot = Ballot(vote=vote, person_id=person_id, participant=participant, option=option,
+                    salt=salt, receipt=receipt, cast_at=moment)
+    if _insert_ballot(ballot):
         _record_cast(actor, vote, ballot)
         return CastBallotResult(ballot, created=True)
+    # The member has a ballot: a resend, or a change. The row lock orders the member's own
+    # concurrent changes (revision numbers); other members are not affected.
+    existing = (
+        Ballot.objects.select_for_update(of=("self",))
+        .order_by()  # the model's ordering would join the person table
+        .get(vote=vote, person_id=person_id)
+    )
+    if existing.option == option:
+        return CastBallotResult(existing, created=False)  # a resend: same ballot, same receipt
+    if not vote.meeting.body.ballot_changeable:
+        raise voting_error("vote.ballot_final")
     BallotRevision.objects.create(
         ballot=existing, revision=existing.revision, option=existing.option,
         receipt=existing.receipt, cast_at=existing.cast_at, replaced_at=moment,
@@ -314,7 +419,7 @@ def do_cast_ballot(check: CastBallotCheck, *, actor: Any) -> CastBallotResult:
     existing.option, existing.salt, existing.receipt = option, salt, receipt
     existing.cast_at = moment
     existing.revision += 1
-    existing.participant = check.participant
+    existing.participant = participant
     existing.save(update_fields=["option", "salt", "receipt", "cast_at", "revision", "participant"])
     _record_cast(actor, vote, existing, previous)
     return CastBallotResult(existing, created=False, changed=True)
@@ -361,12 +466,18 @@ def note_connection_change(participant: Participant) -> list[Vote]:
             ConnectionState.DISCONNECTED, ConnectionState.REJOINED
         )
         marked = []
-        for vote in Vote.objects.select_for_update().filter(
-            meeting_id=meeting.pk, status__in=ACTIVE_VOTE_STATUSES
-        ).order_by("pk"):
-            if participant.person_id not in vote.eligible and not key_person:
+        active = Vote.objects.filter(meeting_id=meeting.pk, status__in=ACTIVE_VOTE_STATUSES)
+        # Exclusive like a close: waits for the ballots in flight, ahead of later ones.
+        _advisory_lock_votes(list(active.values_list("pk", flat=True)))
+        for vote in active.select_for_update().order_by("pk"):
+            # The same rule as for elections (services.elections.note_connection_change).
+            effect = procedure.connection_change_effect(
+                eligible=participant.person_id in vote.eligible, key_person=key_person,
+                lost=lost, running=vote.status == VoteStatus.OPEN,
+            )
+            if not effect.flag:
                 continue
-            paused = key_person and lost and vote.status == VoteStatus.OPEN
+            paused = effect.pause
             if paused:
                 vote.status = VoteStatus.PAUSED
             _flag(

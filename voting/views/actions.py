@@ -11,11 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from meetings import step_up
+from meetings.models import Meeting
 from voting import services
 from voting.errors import voting_error
-from voting.services._common import get_item, iso
+from voting.services._common import as_int, get_item, iso, require_chair, require_visible
 
 Payload = dict[str, Any]
 Handler = Callable[[Any, int, int, Payload], dict[str, Any]]
@@ -26,6 +29,8 @@ class Action:
     handler: Handler
     message: Any
     chair: bool = False  # a chair console step (for labels and page routing only)
+    #: Signature-like act: needs a recent MFA authentication (`meetings.step_up`, ASVS L3).
+    step_up: bool = False
 
 
 def _text(payload: Payload, key: str, default: str = "") -> str:
@@ -142,8 +147,14 @@ def _withdraw(user: Any, m: int, pid: int, p: Payload) -> dict[str, Any]:
     return {"proposal": proposal.pk, "withdrawn_at": iso(proposal.withdrawn_at)}
 
 
+def _join_demand(user: Any, m: int, pid: int, p: Payload) -> dict[str, Any]:
+    demand = services.join_tabling_demand(user, m, pid)
+    return {"demand": demand.pk, "proposal": pid}
+
+
 PROPOSAL_ACTIONS: dict[str, Action] = {
     "second": Action(_second, _("Kannatus kirjattu.")),
+    "join-demand": Action(_join_demand, _("Yhdyit pöydällepanovaatimukseen.")),
     "withdraw": Action(_withdraw, _("Ehdotus peruttu.")),
 }
 
@@ -172,7 +183,7 @@ def _choice(user: Any, m: int, vid: int, p: Payload) -> dict[str, Any]:
 
 VOTE_ACTIONS: dict[str, Action] = {
     "ballot": Action(_cast, _("Äänesi on kirjattu.")),
-    "close": Action(_close, _("Äänestys päättyi."), chair=True),
+    "close": Action(_close, _("Äänestys päättyi."), chair=True, step_up=True),
     "chair-choice": Action(_choice, _("Puheenjohtajan ratkaisu kirjattu."), chair=True),
 }
 
@@ -215,13 +226,27 @@ def _close_election(user: Any, m: int, eid: int, p: Payload) -> dict[str, Any]:
             "seed_hex": election.seed_hex}
 
 
+def _add_alliance(user: Any, m: int, eid: int, p: Payload) -> dict[str, Any]:
+    alliance = services.add_electoral_alliance(user, m, eid, p.get("name"), p.get("lists"))
+    return {"alliance": alliance.pk, "number": alliance.number}
+
+
+def _election_choice(user: Any, m: int, eid: int, p: Payload) -> dict[str, Any]:
+    election = services.election_chair_choice(user, m, eid, p.get("choice"), _text(p, "note"))
+    return {"election": election.pk, "status": election.status, "attempt": election.attempt}
+
+
 ELECTION_ACTIONS: dict[str, Action] = {
     "add-list": Action(_add_list, _("Ehdokaslista lisätty."), chair=True),
+    "add-alliance": Action(_add_alliance, _("Vaaliliitto lisätty."), chair=True),
+    "chair-choice": Action(
+        _election_choice, _("Puheenjohtajan ratkaisu kirjattu."), chair=True
+    ),
     "nominate": Action(_nominate, _("Ehdokas asetettu.")),
     "demand": Action(_demand, _("Vaatimus kirjattu.")),
     "open": Action(_open_election, _("Vaali alkoi."), chair=True),
     "ballot": Action(_cast_secret, _("Olet äänestänyt.")),
-    "close": Action(_close_election, _("Vaali päättyi."), chair=True),
+    "close": Action(_close_election, _("Vaali päättyi."), chair=True, step_up=True),
 }
 
 RESOURCES: dict[str, dict[str, Action]] = {
@@ -232,12 +257,33 @@ RESOURCES: dict[str, dict[str, Action]] = {
 }
 
 
+def _require_chair_of(user: Any, meeting_id: Any, not_found: str) -> None:
+    meeting = Meeting.objects.filter(pk=as_int(meeting_id) or 0).first()
+    if meeting is None:
+        raise voting_error(not_found)
+    require_visible(user, meeting, not_found)
+    require_chair(user, meeting)
+
+
 def run(resource: str, action: str, user: Any, meeting_id: int, obj_id: int,
-        payload: Payload) -> tuple[dict[str, Any], Any]:
-    """Run one action; raises `DomainError` (nothing written) or returns (data, message)."""
+        payload: Payload, *, request: HttpRequest | None = None,
+        next_url: str | None = None) -> tuple[dict[str, Any], Any]:
+    """Run one action; raises `DomainError` (nothing written) or returns (data, message).
+
+    Closing a vote or an election needs a recent MFA step-up in `request`'s session
+    (`auth.step_up_required` with the reauthentication URL, back to `next_url`); without a
+    request there is no session to show one, so it is refused too.
+    """
     table = RESOURCES.get(resource)
     act = table.get(action) if table else None
     if act is None:
         raise voting_error("request.unknown_action")
+    if act.step_up:
+        # Who may act is answered before the MFA prompt: an outsider gets *not found* and a
+        # member who is not the chair `handling.chair_only`, never a reauthentication page (R63).
+        _require_chair_of(user, meeting_id, f"{resource[:-1]}.not_found")
+        if request is None:
+            raise step_up.StepUpRequired("")
+        step_up.check_step_up(request, next_url)
     # No outer transaction: each service is its own (close_vote commits a tie flag, then raises).
     return act.handler(user, meeting_id, obj_id, payload), act.message

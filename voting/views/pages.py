@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from kokous.errors import DomainError, NotFound
+from meetings.step_up import StepUpRequired
 from voting import selectors
 from voting.errors import CODES
 from voting.models import (
@@ -44,7 +45,12 @@ def message_for(code: str) -> str:
 
 
 def _payload(request: HttpRequest) -> dict[str, Any]:
-    return {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "next")}
+    """The form fields; a field sent several times (checkboxes) keeps all its values."""
+    return {
+        k: (v if len(v) > 1 else v[0])
+        for k, v in request.POST.lists()
+        if k not in ("csrfmiddlewaretoken", "next") and v
+    }
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -61,8 +67,12 @@ def _run(
 ) -> tuple[HttpResponse, dict[str, Any] | None]:
     try:
         data, message = actions.run(
-            resource, action, request.user, meeting_id, obj_id, _payload(request)
+            resource, action, request.user, meeting_id, obj_id, _payload(request),
+            request=request, next_url=_back(request, back),
         )
+    except StepUpRequired as err:
+        # ASVS L3: allauth's MFA reauthentication, then back to this page to click again.
+        return redirect(err.reauthenticate_url), None
     except NotFound as err:
         raise Http404(err.message) from None
     except DomainError as err:
