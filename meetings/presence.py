@@ -23,12 +23,14 @@ from django.utils import timezone
 from meetings import private_place, quorum
 from meetings.models import (
     AgendaItem,
+    AttendanceMode,
     ConnectionState,
     Disqualification,
     Meeting,
     Participant,
     ParticipantRole,
     PresenceInterval,
+    PrivatePlaceConfirmation,
 )
 
 _LOST_CONNECTION = [ConnectionState.DISCONNECTED, ConnectionState.REJOINED]
@@ -165,6 +167,9 @@ class ItemAttendance:
     left_during: tuple[dt.datetime, ...]
     disqualified: bool
     disqualification_ground: str
+    #: A remote participant who never attested a private place for this closed item and so did
+    #: not take part in it (R9, R75), though connected.
+    private_place_unconfirmed: bool = False
 
 
 def item_attendance(item: AgendaItem, *, until: dt.datetime | None = None) -> list[ItemAttendance]:
@@ -182,6 +187,14 @@ def item_attendance(item: AgendaItem, *, until: dt.datetime | None = None) -> li
         for d in item.disqualifications.exclude(body_decision="rejected")
     }
     scoped_here = set(item.substitutions.values_list("substitute_id", flat=True))
+    # Closed item (R9, R75): a remote participant takes part only from an attestation on; one
+    # who attested and later dropped took part until the drop (the interval ends there).
+    needs_attestation = private_place.requires_private_place(item)
+    attested = (
+        set(PrivatePlaceConfirmation.objects.filter(item=item).values_list("participant_id",
+                                                                            flat=True))
+        if needs_attestation else set()
+    )
     rows: list[ItemAttendance] = []
     participants = (
         Participant.objects.filter(meeting_id=item.meeting_id)
@@ -203,6 +216,9 @@ def item_attendance(item: AgendaItem, *, until: dt.datetime | None = None) -> li
             for iv in overlapping
         )
         d = disq.get(p.pk)
+        unconfirmed = (
+            needs_attestation and p.mode == AttendanceMode.REMOTE and p.pk not in attested
+        )
         rows.append(
             ItemAttendance(
                 participant_id=p.pk,
@@ -212,8 +228,8 @@ def item_attendance(item: AgendaItem, *, until: dt.datetime | None = None) -> li
                 seat_id=p.seat_id,
                 acting_for_person_id=p.acting_for.person_id if p.acting_for_id else None,
                 item_substitute=p.pk in scoped_here,
-                present=bool(overlapping) and d is None,
-                whole_item=covered and d is None,
+                present=bool(overlapping) and d is None and not unconfirmed,
+                whole_item=covered and d is None and not unconfirmed,
                 arrived_during=tuple(
                     iv.started_at for iv in overlapping if start < iv.started_at <= end
                 ),
@@ -223,6 +239,7 @@ def item_attendance(item: AgendaItem, *, until: dt.datetime | None = None) -> li
                 ),
                 disqualified=d is not None,
                 disqualification_ground=d.ground if d is not None else "",
+                private_place_unconfirmed=unconfirmed,
             )
         )
     return rows

@@ -275,3 +275,19 @@ def test_r8_r9_public_view_says_only_that_a_closed_item_is_handled(commit):
         assert secret not in text
     page = Client().get(reverse("live:public", args=[lm.meeting.pk])).content.decode()
     assert "Kokouksessa käsitellään suljettua asiaa." in page and lm.item.title not in page
+
+
+def test_r9_r75_r73_item_attendance_leaves_out_who_never_attested(commit):
+    """R73 attendance per item (for the minutes): in a closed item a connected remote member who
+    never attested did not take part in it; one who attested did; in-room members are not
+    affected."""
+    from meetings.presence import item_attendance
+
+    lm = closed_item_meeting(commit)
+    confirm(commit, lm, 2)
+    lm.item.refresh_from_db()  # opened by the chair through the console
+    rows = {row.participant_id: row for row in item_attendance(lm.item)}
+    attested, never, in_room = (rows[lm.members[i].pk] for i in (2, 3, 1))
+    assert attested.present and not attested.private_place_unconfirmed
+    assert not never.present and not never.whole_item and never.private_place_unconfirmed
+    assert in_room.present and not in_room.private_place_unconfirmed
