@@ -134,6 +134,18 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
     )
 }
+if (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+        and int(os.environ.get("KOKOUS_DB_POOL_SIZE", "0")) > 0):
+    # Under ASGI each request runs in a fresh thread, so persistent connections do not apply and
+    # every request would open a PostgreSQL connection; a pool per worker process (psycopg_pool)
+    # halved the live vote's server CPU per ballot (docs/performance-live.md). Size it to
+    # KOKOUS_MAX_CONCURRENT_REQUESTS plus a few for the live room's background work.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 4,
+        "max_size": int(os.environ["KOKOUS_DB_POOL_SIZE"]),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout: the embedded default must survive a live meeting's concurrent writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

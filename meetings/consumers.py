@@ -77,9 +77,10 @@ _versions: dict[int, list[tuple[int, float]]] = {}
 _version_checked: dict[int, float] = {}
 #: A pong names a version only once its push has had this long to reach the page. During a vote
 #: the snapshot changes every coalescing window (0.1 s); naming a version whose push is still on
-#: its way sent a quarter of the pages of an 85-member vote to state.json for nothing
-#: (docs/performance-live.md). A page that really missed a push still resyncs, one ping later.
-PONG_GRACE_SECONDS = 1.0
+#: its way sent a quarter of the pages of an 85-member vote to state.json for nothing, and on
+#: two loaded cores a push can take over a second to reach a page (docs/performance-live.md).
+#: Half a ping period: a page that really missed a push still resyncs, one ping later.
+PONG_GRACE_SECONDS = 2.5
 
 
 def _loop_live() -> _LoopLive:
@@ -189,6 +190,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self._last_ping = time.monotonic()
         self._last_write = time.monotonic()
         self._last_groups = time.monotonic()
+        self._access_checked = time.monotonic()
         self._degraded = False
         self._window: deque[float] = deque()
         state = _loop_live()
@@ -324,6 +326,18 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                     await self.channel_layer.group_add(group, self.channel_name)
             except Exception:  # noqa: BLE001
                 logger.warning("live: refreshing groups failed", exc_info=True)
+        if now - self._access_checked >= float(config.get("ACCESS_RECHECK_SECONDS")):
+            # Rights also end without any row changing (a term ends by the calendar, R63):
+            # changes close sockets at once through signals, this catches the rest.
+            self._access_checked = now
+            try:
+                admitted = await live_sync(self._admit)(self.scope["user"])
+            except Exception:  # noqa: BLE001 - the database is down: decided by the next check
+                logger.warning("live: re-checking access failed", exc_info=True)
+            else:
+                if admitted is None:
+                    await self.close(code=CLOSE_TERMINATED)
+                    return
         if self.participant_id is None:
             return
         if self._degraded or now - self._last_write >= float(

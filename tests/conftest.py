@@ -61,3 +61,17 @@ def _isolated_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _channel_layer_per_test():
+    """A fresh channel layer instance per test. A server process has one event loop, but each
+    async test runs in its own: channels-redis binds its receive lock to the loop that first
+    used it, and a member hub's receive cancelled when a test's loop ends can leave that lock
+    held ("bound to a different event loop" in the next test). The Redis server and its data
+    are shared as in production; only the client object is renewed."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

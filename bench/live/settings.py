@@ -15,9 +15,10 @@ from tests.live.server_settings import DATABASES
 
 if (os.environ.get("KOKOUS_BENCH_POOL") == "1"
         and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"):
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # required with a pool
+    # The production switch (kokous/settings.py, KOKOUS_DB_POOL_SIZE), applied here because
+    # these settings are imported after the environment was read.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        # KOKOUS_MAX_CONCURRENT_REQUESTS (24) requests per worker, plus the live background work.
         "min_size": 4,
         "max_size": int(os.environ.get("KOKOUS_DB_POOL_SIZE", "28")),
         "timeout": 10,

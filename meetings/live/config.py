@@ -12,6 +12,8 @@ Defaults are the common practice; a municipality may change them (R2 [UNVERIFIED
   recorded at the moment the socket closed (R72);
 * ``SPEECH_LIMIT_SECONDS`` (0 = none) and ``REPLY_LIMIT_SECONDS`` (60) — default speech times
   (hallintosääntö, KL 90.1 § 3 f [UNVERIFIED local practice]);
+* ``ACCESS_RECHECK_SECONDS`` (60) — an open socket re-checks its user's right to the meeting
+  this often, so a term that ends by the calendar (no row changes, R63) closes it too;
 * ``SOCKET_MAX_BYTES`` (4096), ``SOCKET_RATE`` (20 messages / ``SOCKET_RATE_WINDOW`` 10 s).
 """
 
@@ -32,6 +34,7 @@ DEFAULTS: dict[str, float] = {
     "DROP_GRACE_SECONDS": 3,
     "SPEECH_LIMIT_SECONDS": 0,
     "REPLY_LIMIT_SECONDS": 60,
+    "ACCESS_RECHECK_SECONDS": 60,
     "SOCKET_MAX_BYTES": 4096,
     "SOCKET_RATE": 20,
     "SOCKET_RATE_WINDOW": 10,

@@ -68,6 +68,23 @@ def test_redis_url_selects_the_redis_channel_layer(tmp_path):
     assert "InMemoryChannelLayer" in without.stdout, without.stderr
 
 
+def test_db_pool_size_turns_on_the_postgresql_connection_pool(tmp_path):
+    """Production option (docs/performance-live.md): KOKOUS_DB_POOL_SIZE > 0 with PostgreSQL
+    gives each worker a psycopg_pool of that size; unset, no pool."""
+    code = (
+        "import os; os.environ['DJANGO_SETTINGS_MODULE']='kokous.settings';"
+        "import django; django.setup(); from django.conf import settings as s;"
+        "import psycopg_pool;"  # installed with the project (psycopg[pool])
+        "d = s.DATABASES['default']; print(d.get('OPTIONS', {}).get('pool'), d['CONN_MAX_AGE'])"
+    )
+    url = "postgresql://postgres@127.0.0.1:5432/postgres"
+    pooled = run_with_env(code, DATABASE_URL=url, KOKOUS_DB_POOL_SIZE="12",
+                          KOKOUS_VAR_DIR=str(tmp_path))
+    assert "'max_size': 12" in pooled.stdout and pooled.stdout.strip().endswith(" 0"), pooled.stderr
+    plain = run_with_env(code, DATABASE_URL=url, KOKOUS_VAR_DIR=str(tmp_path))
+    assert plain.stdout.splitlines()[0].startswith("None"), plain.stderr
+
+
 def test_time_zone_and_languages():
     assert settings.TIME_ZONE == "Europe/Helsinki" and settings.USE_TZ
     assert settings.LANGUAGE_CODE == "fi"
@@ -196,4 +213,44 @@ async def test_r63_ending_a_membership_closes_the_members_socket():
             if message["type"] == "websocket.close":
                 closed = message
     assert closed["type"] == "websocket.close"
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_r63_a_term_that_ends_by_the_calendar_closes_the_socket_at_the_next_check(settings):
+    """R63: a term also ends without any row changing (its end date passes). The socket re-checks
+    the user's right every `ACCESS_RECHECK_SECONDS` (here 0: at the next ping) and closes."""
+    import datetime as dt
+
+    from asgiref.sync import sync_to_async
+
+    from meetings.models import Membership
+
+    settings.KOKOUS_LIVE = {"ACCESS_RECHECK_SECONDS": 0}
+
+    def make():
+        membership = factories.MembershipFactory()
+        meeting = factories.MeetingFactory(body=membership.body, status="convened")
+        return membership, meeting, _session_cookie_for(membership.person.user)
+
+    membership, meeting, cookie = await sync_to_async(make)()
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/meetings/{meeting.pk}/",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    # As if the calendar passed the end date: an UPDATE sends no signal, so nothing is pushed.
+    await sync_to_async(
+        lambda: Membership.objects.filter(pk=membership.pk).update(term_end=dt.date(2025, 6, 2))
+    )()
+    await socket.send_json_to({"type": "ping"})
+    messages = []
+    while True:
+        message = await socket.receive_output(timeout=2.0)
+        messages.append(message)
+        if message["type"] == "websocket.close":
+            break
+    assert messages[-1] == {"type": "websocket.close", "code": 4001}
     await socket.disconnect()
