@@ -167,6 +167,42 @@ def require_quorum(item: AgendaItem) -> None:
     presence.require_quorum(item)
 
 
+def parse_chair_choice(choice: Any) -> str:
+    """`continue`, `pause` or `restart` (R72), else `vote.bad_choice`."""
+    from voting.models import ChairChoiceKind
+
+    value = str(choice or "").strip().lower()
+    if value not in ChairChoiceKind.values:
+        raise voting_error("vote.bad_choice")
+    return value
+
+
+def check_chair_choice_rule(
+    choice: str, *, meeting: Meeting, item: AgendaItem, needs_decision: bool, paused: bool,
+    code_prefix: str,
+) -> list[int] | None:
+    """The chair's choice on a flagged or paused vote or election (R72, R76), one rule for both.
+
+    Continue only what waits for the chair, in session; pause what is not paused; a restart
+    needs the session and quorum and returns the fresh list of those deciding. Error codes
+    are `<code_prefix>.choice_not_needed` and `<code_prefix>.paused`.
+    """
+    from voting.models import ChairChoiceKind
+
+    if choice == ChairChoiceKind.CONTINUE:
+        if not needs_decision and not paused:
+            raise voting_error(f"{code_prefix}.choice_not_needed")
+        require_in_session(meeting)
+        return None
+    if choice == ChairChoiceKind.PAUSE:
+        if paused:
+            raise voting_error(f"{code_prefix}.paused")
+        return None
+    require_in_session(meeting)
+    require_quorum(item)
+    return deciding_person_ids(item)
+
+
 def transition_item(item: AgendaItem, event: str, *, actor: Any) -> None:
     """Move the item through `meetings.lifecycle` with the meetings item service, in the
     caller's transaction (start_vote, cancel_vote, decide, table, return; R35 quorum inside).

@@ -57,11 +57,13 @@ from voting.models import (
 )
 from voting.services._common import (
     as_int,
+    check_chair_choice_rule,
     checkpoint_on_commit,
     deciding_participant,
     deciding_person_ids,
     lock_item,
     now,
+    parse_chair_choice,
     push,
     record,
     require_chair,
@@ -820,25 +822,16 @@ class ElectionChoiceCheck:
 def check_election_chair_choice(
     user: Any, meeting_id: Any, election_id: Any, choice: Any, note: Any = ""
 ) -> ElectionChoiceCheck:
-    choice = str(choice or "").strip().lower()
-    if choice not in ChairChoiceKind.values:
-        raise voting_error("vote.bad_choice")
+    choice = parse_chair_choice(choice)
     election = _lock_election(meeting_id, election_id, user=user)
     require_chair(user, election.meeting)
     if election.status not in ACTIVE_ELECTION_STATUSES:
         raise voting_error("election.not_open")
-    eligible = None
-    if choice == ChairChoiceKind.CONTINUE:
-        if not election.needs_chair_decision and election.status != ElectionStatus.PAUSED:
-            raise voting_error("election.choice_not_needed")
-        require_in_session(election.meeting)
-    elif choice == ChairChoiceKind.PAUSE:
-        if election.status == ElectionStatus.PAUSED:
-            raise voting_error("election.paused")
-    else:
-        require_in_session(election.meeting)
-        require_quorum(election.item)
-        eligible = deciding_person_ids(election.item)
+    eligible = check_chair_choice_rule(
+        choice, meeting=election.meeting, item=election.item,
+        needs_decision=election.needs_chair_decision,
+        paused=election.status == ElectionStatus.PAUSED, code_prefix="election",
+    )
     return ElectionChoiceCheck(election, choice, str(note or "").strip()[:500], eligible)
 
 

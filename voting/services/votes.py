@@ -51,11 +51,13 @@ from voting.models import (
 from voting.models.votes import ACTIVE_VOTE_STATUSES
 from voting.services._common import (
     as_int,
+    check_chair_choice_rule,
     checkpoint_on_commit,
     deciding_participant,
     deciding_person_ids,
     lock_item,
     now,
+    parse_chair_choice,
     push,
     record,
     require_chair,
@@ -584,25 +586,15 @@ class ChairChoiceCheck:
 def check_chair_choice(
     user: Any, meeting_id: Any, vote_id: Any, choice: Any, note: Any = ""
 ) -> ChairChoiceCheck:
-    choice = str(choice or "").strip().lower()
-    if choice not in ChairChoiceKind.values:
-        raise voting_error("vote.bad_choice")
+    choice = parse_chair_choice(choice)
     vote = _lock_vote(meeting_id, vote_id, user=user)
     require_chair(user, vote.meeting)
     if not vote.is_active:
         raise voting_error("vote.closed")
-    eligible = None
-    if choice == ChairChoiceKind.CONTINUE:
-        if not vote.needs_chair_decision and vote.status != VoteStatus.PAUSED:
-            raise voting_error("vote.choice_not_needed")
-        require_in_session(vote.meeting)
-    elif choice == ChairChoiceKind.PAUSE:
-        if vote.status == VoteStatus.PAUSED:
-            raise voting_error("vote.paused")
-    else:
-        require_in_session(vote.meeting)
-        require_quorum(vote.item)
-        eligible = deciding_person_ids(vote.item)
+    eligible = check_chair_choice_rule(
+        choice, meeting=vote.meeting, item=vote.item, needs_decision=vote.needs_chair_decision,
+        paused=vote.status == VoteStatus.PAUSED, code_prefix="vote",
+    )
     return ChairChoiceCheck(vote, choice, str(note or "").strip()[:500], eligible)
 
 
