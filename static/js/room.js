@@ -58,10 +58,15 @@
   function replace(id, nodes) {
     var el = document.getElementById(id);
     if (!el) { return; }
+    var fresh = document.createElement(el.tagName);
+    append(fresh, nodes);
+    // Unchanged section: keep its nodes. A push arrives every few hundred ms during a vote; a
+    // tap that lands on a button just replaced would be lost (and typed text with it).
+    if (fresh.innerHTML === el.innerHTML) { return; }
     var focused = document.activeElement && el.contains(document.activeElement) ? document.activeElement : null;
     var focusKey = focused ? (focused.getAttribute("id") || focused.getAttribute("data-focus-key")) : null;
     while (el.firstChild) { el.removeChild(el.firstChild); }
-    append(el, nodes);
+    while (fresh.firstChild) { el.appendChild(fresh.firstChild); }
     if (focusKey) {
       var again = el.querySelector("[id='" + focusKey + "'], [data-focus-key='" + focusKey + "']");
       if (again) { again.focus(); }
