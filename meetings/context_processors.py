@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from meetings.mfa import has_mfa
+from meetings.mfa import request_has_mfa
 from meetings.rules import person_of
 
 
@@ -14,4 +14,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_person": person_of(user), "nav_has_mfa": has_mfa(user)}
+    return {"nav_person": person_of(user), "nav_has_mfa": request_has_mfa(request)}

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from meetings.mfa import has_mfa
+from meetings.mfa import request_has_mfa
 from meetings.public import is_public_view
 
 IDLE_KEY = "kokous_last_seen"
@@ -50,6 +50,6 @@ class MfaRequiredMiddleware:
             if request.headers.get("accept", "").startswith("application/json"):
                 return HttpResponse(status=401)
             return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
-        if not has_mfa(request.user):
+        if not request_has_mfa(request):
             return redirect("mfa_activate_totp")
         return None

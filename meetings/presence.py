@@ -78,6 +78,40 @@ def is_deciding(item: AgendaItem, person_id: int) -> bool:
     return deciding_participants(item).filter(person_id=person_id).exists()
 
 
+def participant_decides(item: AgendaItem, participant: Participant) -> bool:
+    """Whether `participant` (a row of `item`'s meeting) is among `deciding_participants(item)`.
+
+    The same rule for one loaded row, for the ballot path where 85 or 300 members ask at once
+    (docs/performance-live.md): the row's own fields are read in Python, and the database is
+    asked only what the row cannot tell — one query for a disqualification, and only for the
+    rarer cases one for an item substitution or a private-place attestation.
+    `tests/meetings/test_presence_rules.py` checks it against `deciding_participants` for every
+    combination of the rule's inputs.
+    """
+    if participant.meeting_id != item.meeting_id:
+        return False
+    if not participant.is_present or participant.removed:
+        return False
+    if participant.connection_state in _LOST_CONNECTION:
+        return False
+    if participant.role == ParticipantRole.MEMBER:
+        pass
+    elif participant.role == ParticipantRole.SUBSTITUTE and participant.acting_for_id is not None:
+        if participant.item_scoped and not item.substitutions.filter(
+            substitute_id=participant.pk
+        ).exists():
+            return False
+    else:
+        return False
+    if _disqualified_ids(item).filter(participant_id=participant.pk).exists():
+        return False
+    return not (
+        participant.mode == AttendanceMode.REMOTE
+        and private_place.requires_private_place(item)
+        and not private_place.is_confirmed(participant, item)
+    )
+
+
 def _roster(meeting: Meeting, item: AgendaItem | None) -> list[quorum.RosterEntry]:
     disqualified: set[int] = set()
     scoped_here: set[int] = set()

@@ -15,6 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 import audit
+from meetings import mfa
 from meetings.models import Membership, StaffRole, UserSession
 from meetings.realtime import disconnect_user
 
@@ -83,6 +84,8 @@ def on_mfa_changed(sender: Any, request: Any, user: Any, authenticator: Any, **k
         authenticator_removed: "auth.mfa_removed",
         authenticator_reset: "auth.mfa_reset",
     }[kw["signal"]]
+    if request is not None:
+        mfa.forget(request)
     with transaction.atomic():
         audit.record(user, action, f"user:{user.pk}", {"type": authenticator.type})
 

@@ -68,7 +68,25 @@ def server_usage(stack: Stack) -> dict[str, float]:
     pids = stack.worker_pids()
     return {"cpu": sum(cpu_seconds(p) for p in pids),
             "peak_rss_mb": max((peak_rss_mb(p) for p in pids), default=0.0),
-            "workers": len(pids)}
+            "workers": len(pids),
+            "database_cpu": _cpu_of_processes_named("postgres"),
+            "redis_cpu": _cpu_of_processes_named("redis-server"),
+            "clients_cpu": time.process_time()}
+
+
+def _cpu_of_processes_named(name: str) -> float:
+    """CPU seconds of every process called `name` (the private cluster's backends and the
+    machine's idle ones alike: only differences over the window are reported)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() == name:
+                total += cpu_seconds(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return total
 
 
 def new_stack(tmp: Path, name: str, redis: PrivateRedis) -> tuple[Stack, str]:
@@ -100,7 +118,7 @@ def start_profilers(stack: Stack, n: int) -> list[subprocess.Popen[bytes]]:
     for pid in stack.worker_pids():
         procs.append(subprocess.Popen(
             [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
-             "--rate", "67", "--duration", "30", "--format", "raw",
+             "--rate", "250", "--duration", "30", "--format", "raw",
              "--output", str(out / f"m{n}-worker{pid}.txt")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     time.sleep(1.0)  # attached before the first ballot
@@ -155,6 +173,12 @@ async def vote_round(stack: Stack, info: dict) -> dict:
             "server_cpu_ms_per_ballot": round((after["cpu"] - before["cpu"]) / n * 1000, 1),
             "server_peak_rss_mb": round(after["peak_rss_mb"], 1),
             "workers": after["workers"],
+            # Where the rest of the two cores went in the same window (not the server's):
+            # PostgreSQL backends (exits of short-lived ones are missed), Redis, and this
+            # process's simulated members.
+            "database_cpu_s": round(after["database_cpu"] - before["database_cpu"], 3),
+            "redis_cpu_s": round(after["redis_cpu"] - before["redis_cpu"], 3),
+            "clients_cpu_s": round(after["clients_cpu"] - before["clients_cpu"], 3),
             "load_at_start": [round(x, 2) for x in load],
             "window_s": round(time.monotonic() - wall0, 3),
         }

@@ -146,3 +146,34 @@ def test_idle_session_is_logged_out(db, client, settings):
     assert client.get(reverse("meetings:dashboard")).status_code == 200
     with time_machine.travel(time.time() + settings.SESSION_IDLE_TIMEOUT + 120, tick=True):
         assert client.get(reverse("meetings:dashboard")).status_code == 302
+
+
+def test_r13_a_session_rechecks_the_second_factor_and_forgets_a_removed_one(db):
+    """The enrolled factor is looked up at most once a minute per session (the ballot path,
+    docs/performance-live.md); removing it takes effect at once on the device that removed it
+    and within a minute on the others."""
+    from allauth.mfa.models import Authenticator
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = factories.MembershipFactory().person.user
+    phone, laptop = Client(), Client()
+    login_with_mfa(phone, user.email)
+    login_with_mfa(laptop, user.email, seconds_later=31)
+    dashboard = reverse("meetings:dashboard")
+    with time_machine.travel(time.time() + 40, tick=True):
+        assert laptop.get(dashboard).status_code == 200  # sighting renewed
+        with CaptureQueriesContext(connection) as queries:
+            assert laptop.get(dashboard).status_code == 200
+        assert not [q for q in queries.captured_queries if "mfa_authenticator" in q["sql"]]
+
+        # allauth asks for the password again before a factor is removed.
+        assert phone.post(reverse("mfa_deactivate_totp")).url.startswith(
+            reverse("account_reauthenticate"))
+        again = phone.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+        assert again.status_code == 302
+        assert phone.post(reverse("mfa_deactivate_totp")).url == reverse("mfa_index")
+        assert not Authenticator.objects.filter(user=user, type="totp").exists()
+        assert phone.get(dashboard).url == reverse("mfa_activate_totp")
+    with time_machine.travel(time.time() + 40 + 61, tick=True):
+        assert laptop.get(dashboard).url == reverse("mfa_activate_totp")

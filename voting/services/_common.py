@@ -139,9 +139,9 @@ def deciding_participant(item: AgendaItem, user: Any) -> Participant:
         and participant.connection_state
         not in (ConnectionState.DISCONNECTED, ConnectionState.REJOINED)
     )
-    # The common case costs one query: `is_deciding` already excludes the disqualified. Only a
-    # refusal asks why, to give the precise code (disqualification first, as before).
-    if here and presence.is_deciding(item, person.pk):
+    # The common case costs one query: `participant_decides` already excludes the disqualified.
+    # Only a refusal asks why, to give the precise code (disqualification first, as before).
+    if here and presence.participant_decides(item, participant):
         return participant
     if item.disqualifications.filter(participant=participant).exclude(
         body_decision="rejected"

@@ -15,10 +15,12 @@ Locking (docs/performance-live.md). Casting takes the vote in *share* mode, so b
 different members run side by side and their commits can share a disk flush; closing, pausing,
 restarting and flagging take it exclusively. A close therefore waits for the ballots already in
 flight and counts them, and a ballot that comes after the close waits for it and then sees the
-vote closed. On PostgreSQL the vote is locked twice, always in this order: a transaction-scoped
-advisory lock (shared / exclusive), which queues fairly, so a stream of ballots cannot keep a
-waiting close out (row share locks would let every new ballot pass the waiting close); then
-the row (``FOR SHARE`` / ``FOR UPDATE``), so any other writer of the row is ordered as well.
+vote closed. On PostgreSQL that lock is a transaction-scoped advisory lock (shared /
+exclusive), which queues fairly, so a stream of ballots cannot keep a waiting close out (row
+share locks would let every new ballot pass the waiting close). Every writer of a vote's row
+takes the exclusive advisory lock before its ``FOR UPDATE``; a ballot takes only the shared
+advisory lock and reads the row after it (a ``FOR SHARE`` on top made every one of dozens of
+concurrent ballots rewrite the row's multixact).
 One ballot per member is the database's unique constraint; a member's own concurrent requests
 meet on it (and on the ballot's row lock when a ballot is changed). On SQLite the writer lock
 serialises every transaction anyway.
@@ -33,7 +35,15 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from meetings.models import AgendaItem, ConnectionState, ItemStatus, Meeting, Participant
+from kokous.rows import Columns
+from meetings.models import (
+    AgendaItem,
+    Body,
+    ConnectionState,
+    ItemStatus,
+    Meeting,
+    Participant,
+)
 from voting import procedure
 from voting.errors import from_procedure, voting_error
 from voting.models import (
@@ -103,17 +113,13 @@ def _lock_vote(meeting_id: Any, vote_id: Any, *, user: Any, share: bool = False)
     if mid and vid:
         # order_by(): one row by primary key; the model's ordering (item → meeting → …) would
         # only make the SQL slower to compile, and this runs for every ballot.
-        qs = Vote.objects.filter(pk=vid, meeting_id=mid).order_by()
         if share:
-            # A ballot needs the meeting, its body and the item, not the voting order.
-            if _share_lock_vote(mid, vid):
-                vote = _one(qs.select_related("meeting", "meeting__body", "item"))
-            if vote is not None and vote.item.meeting_id == vote.meeting_id:
-                vote.item.meeting = vote.meeting  # the same row: no second join of the meeting
+            vote = _share_lock_vote(mid, vid)
         else:
             _advisory_lock_votes([vid])
             vote = _one(
-                qs.select_for_update(of=("self",))
+                Vote.objects.filter(pk=vid, meeting_id=mid).order_by()
+                .select_for_update(of=("self",))
                 .select_related("meeting", "meeting__body", "item", "item__meeting", "order")
             )
     if vote is None:
@@ -128,32 +134,73 @@ def _one(qs: Any) -> Any:
     return rows[0] if rows else None
 
 
-_VOTE_TABLE = Vote._meta.db_table
 #: The first key of the votes' advisory locks (PostgreSQL's two-key form: this, the vote id).
 VOTE_LOCK_SPACE = 0x6B76
 
 
-def _share_lock_vote(meeting_id: int, vote_id: int) -> bool:
-    """Lock the vote for a ballot (see the module doc); whether the vote exists.
+class _BallotRows:
+    """The vote, its meeting, the body and the item: one joined SELECT (`kokous.rows`)."""
 
-    PostgreSQL: the shared advisory lock, then ``SELECT … FOR SHARE`` (Django's ORM only offers
-    exclusive row locks). SQLite has no row locks: its transactions already hold the database's
-    writer lock (`transaction_mode=IMMEDIATE`).
+    vote = Columns(Vote, "v")
+    meeting = Columns(Meeting, "m")
+    body = Columns(Body, "b")
+    item = Columns(AgendaItem, "i")
+    _sql: dict[str, str] = {}
+
+    @classmethod
+    def sql(cls, connection: Any) -> str:
+        found = cls._sql.get(connection.vendor)
+        if found is None:
+            parts = (cls.vote, cls.meeting, cls.body, cls.item)
+            found = cls._sql[connection.vendor] = (
+                f"SELECT {', '.join(p.sql(connection) for p in parts)} "  # noqa: S608
+                f"FROM {Vote._meta.db_table} v "
+                f"JOIN {Meeting._meta.db_table} m ON m.id = v.meeting_id "
+                f"JOIN {Body._meta.db_table} b ON b.id = m.body_id "
+                f"JOIN {AgendaItem._meta.db_table} i ON i.id = v.item_id "
+                "WHERE v.id = %s AND v.meeting_id = %s"
+            )
+        return found
+
+    @classmethod
+    def load(cls, connection: Any, row: Any) -> Vote:
+        at = 0
+        loaded = []
+        for part in (cls.vote, cls.meeting, cls.body, cls.item):
+            loaded.append(part.load(connection, row, at))
+            at += len(part)
+        vote, meeting, body, item = loaded
+        meeting.body = body
+        vote.meeting = meeting
+        vote.item = item
+        if item.meeting_id == meeting.pk:
+            item.meeting = meeting  # the same row: no second lookup of the meeting
+        return vote
+
+
+def _share_lock_vote(meeting_id: int, vote_id: int) -> Vote | None:
+    """The vote with its meeting, body and item, locked for a ballot (see the module doc).
+
+    PostgreSQL: the shared advisory lock only. Every writer of a vote's row takes the exclusive
+    advisory lock first (`_advisory_lock_votes`), so the shared one already keeps the status
+    read here valid until commit; a ``FOR SHARE`` row lock on top added nothing but work: with
+    dozens of ballots holding it at once, every new holder rewrote the row's multixact of all
+    the others. SQLite has no row locks: its transactions already hold the database's writer
+    lock (`transaction_mode=IMMEDIATE`). The row is read by one hand-written join
+    (`_BallotRows`): compiling the same `select_related` query for every ballot cost more CPU
+    than the rest of the ballot's queries together.
     """
     connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        return True
     with connection.cursor() as cursor:
-        # Two statements, so the advisory lock is surely taken before the row lock: the same
-        # order as closing, or the two could deadlock.
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock_shared(%s::int4, %s::int4)", [VOTE_LOCK_SPACE, vote_id]
-        )
-        cursor.execute(
-            f"SELECT 1 FROM {_VOTE_TABLE} WHERE id = %s AND meeting_id = %s FOR SHARE",  # noqa: S608
-            [vote_id, meeting_id],
-        )
-        return cursor.fetchone() is not None
+        if connection.vendor == "postgresql":
+            # Two statements, so the lock is surely held before the row is read.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s::int4, %s::int4)",
+                [VOTE_LOCK_SPACE, vote_id],
+            )
+        cursor.execute(_BallotRows.sql(connection), [vote_id, meeting_id])
+        row = cursor.fetchone()
+    return _BallotRows.load(connection, row) if row is not None else None
 
 
 def _advisory_lock_votes(vote_ids: list[int]) -> None:
