@@ -20,13 +20,14 @@ from voting.models import Ballot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # BEGIN and COMMIT are counted as queries. PostgreSQL: session, user, BEGIN, advisory lock, the
-# vote with meeting, body and item (one join), person, membership, participant, disqualified?,
-# INSERT, audit (up to 3), COMMIT. MFA is looked up once a minute per session, not per request
+# vote with meeting, body and item (one join), the member's participant row with person and
+# "holds a seat now" (one query, `visible_voter_row`), disqualified?, INSERT, audit (up to 3),
+# COMMIT. MFA is looked up once a minute per session, not per request
 # (`meetings.mfa.request_has_mfa`). SQLite has no lock statement but writes the audit entry in
 # up to five statements.
-FIRST = {"postgresql": 14, "sqlite": 15}  # was 24 on PostgreSQL, then 16
+FIRST = {"postgresql": 12, "sqlite": 13}  # was 24 on PostgreSQL, then 16
 # A resend: the INSERT finds the ballot, which is then read (locked); no audit entry.
-RESEND = {"postgresql": 12, "sqlite": 11}
+RESEND = {"postgresql": 10, "sqlite": 9}
 
 
 @pytest.fixture
@@ -83,6 +84,25 @@ def test_a_ballot_for_a_meeting_the_user_cannot_see_is_not_found(voting_room):
     outsider = factories.PersonFactory().user  # has MFA, no role in this body
     client = Client()
     client.force_login(outsider)
+    response = ballot_post(client, lm.meeting.pk, vote.pk, "jaa")
+    assert response.status_code == 404 and response.json()["code"] == "vote.not_found"
+    assert not Ballot.objects.filter(vote=vote).exists()
+
+
+def test_a_member_whose_seat_has_ended_cannot_cast_a_ballot_r63(voting_room):
+    """The one-query voter lookup (`visible_voter_row`) keeps the access rule: a participant
+    row alone, without a current seat or another right to the meeting, is not access."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    lm, vote = voting_room
+    member = lm.members[3]
+    membership = member.membership
+    membership.term_end = timezone.localdate() - dt.timedelta(days=1)
+    membership.save(update_fields=["term_end"])
+    client = Client()
+    client.force_login(lm.user(3))
     response = ballot_post(client, lm.meeting.pk, vote.pk, "jaa")
     assert response.status_code == 404 and response.json()["code"] == "vote.not_found"
     assert not Ballot.objects.filter(vote=vote).exists()

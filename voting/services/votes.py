@@ -76,6 +76,7 @@ from voting.services._common import (
     require_visible,
     sha256_hex,
     transition_item,
+    visible_voter_row,
 )
 from voting.services.order import stored_plan
 
@@ -102,26 +103,21 @@ def ballot_receipt(vote_id: int, person_id: int, option: str, salt: str) -> str:
     return sha256_hex(f"kokous-ballot-v1\n{vote_id}\n{person_id}\n{option}\n{salt}")
 
 
-def _lock_vote(meeting_id: Any, vote_id: Any, *, user: Any, share: bool = False) -> Vote:
-    """The vote of this meeting, row-locked; a vote of another meeting is `vote.not_found`.
-
-    `share=True` (casting) takes the lock in share mode, exclusive otherwise (see the module
-    doc). The lock is taken before the row is read, so the status read is the one that holds.
-    """
+def _lock_vote(meeting_id: Any, vote_id: Any, *, user: Any) -> Vote:
+    """The vote of this meeting, locked exclusively (see the module doc); a vote of another
+    meeting, or of a meeting the user may not see, is `vote.not_found`. Ballots take the vote
+    in share mode instead (`_share_lock_vote`, `check_cast_ballot`)."""
     mid, vid = as_int(meeting_id), as_int(vote_id)
     vote = None
     if mid and vid:
+        _advisory_lock_votes([vid])
         # order_by(): one row by primary key; the model's ordering (item → meeting → …) would
-        # only make the SQL slower to compile, and this runs for every ballot.
-        if share:
-            vote = _share_lock_vote(mid, vid)
-        else:
-            _advisory_lock_votes([vid])
-            vote = _one(
-                Vote.objects.filter(pk=vid, meeting_id=mid).order_by()
-                .select_for_update(of=("self",))
-                .select_related("meeting", "meeting__body", "item", "item__meeting", "order")
-            )
+        # only make the SQL slower to compile.
+        vote = _one(
+            Vote.objects.filter(pk=vid, meeting_id=mid).order_by()
+            .select_for_update(of=("self",))
+            .select_related("meeting", "meeting__body", "item", "item__meeting", "order")
+        )
     if vote is None:
         raise voting_error("vote.not_found")
     require_visible(user, vote.meeting, "vote.not_found")
@@ -378,13 +374,17 @@ def check_cast_ballot(user: Any, meeting_id: Any, vote_id: Any, option: Any) -> 
     a first ballot, the common case, then costs one INSERT and no lookup.
     """
     option = normalise_option(option)
-    vote = _lock_vote(meeting_id, vote_id, user=user, share=True)
+    mid, vid = as_int(meeting_id), as_int(vote_id)
+    vote = _share_lock_vote(mid, vid) if mid and vid else None
+    if vote is None:
+        raise voting_error("vote.not_found")
+    row = visible_voter_row(user, vote.meeting, "vote.not_found")  # before any state check
     if vote.status in (VoteStatus.CLOSED, VoteStatus.VOIDED):
         raise voting_error("vote.closed")
     if vote.status == VoteStatus.PAUSED:
         raise voting_error("vote.paused")
     require_in_session(vote.meeting)  # a suspended meeting freezes voting (R10)
-    participant = deciding_participant(vote.item, user)
+    participant = deciding_participant(vote.item, user, row)
     if participant.person_id not in vote.eligible:
         raise voting_error("vote.not_eligible")
     return CastBallotCheck(vote, participant, option)
