@@ -62,8 +62,10 @@ class AuditPending(models.Model):
     """An entry recorded while another transaction held the log (PostgreSQL only).
 
     It is written in the recording transaction, so it commits or rolls back with the change;
-    it gets its number when the next transaction that takes the log lock appends it (see
-    `audit.log`). Rows are deleted as they are numbered, so this table is not append-only.
+    it gets its number right after that commit, from the drain of the queue that `audit.log`
+    runs after every commit of a writer or lock holder (or from `sign_checkpoint`, which numbers
+    everything queued first). Rows are deleted as they are numbered, so this table is not
+    append-only; the drains vacuum it now and then (see `audit.log`).
     """
 
     id = models.BigAutoField(primary_key=True)
