@@ -26,6 +26,8 @@ STATE_TIMEOUT = 10_000  # ms: generous for CI; typical updates take well under a
 #: CI machine busy with other work a first request (new PostgreSQL connection, cold caches) once
 #: took over 10 s.
 ACTION_TIMEOUT = 30_000
+#: ms: a tap whose request has not left the page by then was lost (see `click`).
+TAP_TIMEOUT = 5_000
 
 
 def _server_database(tmp: Path) -> tuple[str | None, str | None, str | None]:
@@ -103,12 +105,33 @@ def open_room(browser, stack: Stack, meeting: int, cookie: str | None, *, public
 
 
 def click(page, scope: str, name: str | re.Pattern[str]) -> None:
-    """Click an action button and wait for its POST to be answered (and accepted)."""
-    button = page.locator(scope).get_by_role("button", name=name).first
-    with page.expect_response(lambda r: "/live/do/" in r.url, timeout=ACTION_TIMEOUT) as info:
-        button.click()
-    response = info.value
-    assert response.status == 200, f"{name}: {response.status} {response.text()}"
+    """Click an action button and wait for its POST to be answered (and accepted).
+
+    A push can replace the section under the pointer just as it is clicked (a vote that was
+    paused opens again): then no request leaves the page, and like a member on a phone the test
+    taps again. Room actions are idempotent POSTs, so a second tap is safe; a request that did
+    leave is only waited for, never repeated.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def is_action(r) -> bool:
+        return "/live/do/" in r.url
+
+    for attempt in range(3):
+        button = page.locator(scope).get_by_role("button", name=name).first
+        left = False
+        try:
+            with page.expect_response(is_action, timeout=ACTION_TIMEOUT) as answered:
+                with page.expect_request(is_action, timeout=TAP_TIMEOUT):
+                    button.click()
+                left = True
+        except PlaywrightTimeout:
+            if left or attempt == 2:
+                raise  # the request left and was not answered in time: a real failure
+            continue  # the tap was lost: the button was replaced under it
+        response = answered.value
+        assert response.status == 200, f"{name}: {response.status} {response.text()}"
+        return
 
 
 def expect_text(page, selector: str, text: str | re.Pattern[str]) -> None:
