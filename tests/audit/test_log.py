@@ -409,14 +409,18 @@ def test_r62_checkpoint_covers_queued_entries(log_held_elsewhere):
     assert AuditEntry.objects.filter(action="test.queued", seq__lt=cp.size).exists()
 
 
-def test_r78_sqlite_numbers_at_once_and_needs_no_drain(db):
-    """R78: on SQLite the writer lock is held, so nothing is ever queued or drained."""
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite behaviour")
+def test_r78_an_uncontended_append_is_numbered_at_once(db):
+    """R78: with no other writer the entry is numbered in the caller's transaction on both
+    databases. SQLite holds the writer lock, so nothing ever queues and no drain is registered;
+    on PostgreSQL every append leaves the one after-commit drain (see `audit.log`)."""
+    from audit.log import _drain_after_commit
+
     with transaction.atomic():
         entry = record(None, "test.done", "thing:1")
-        assert connection.run_on_commit == []
+        callbacks = [callback[1] for callback in connection.run_on_commit]
     assert entry is not None and queued_count() == 0
+    expected = [] if connection.vendor == "sqlite" else [_drain_after_commit]
+    assert callbacks == expected
 
 
 def test_r78_missing_head_is_recreated_from_the_entries(db):
