@@ -179,12 +179,8 @@ async def _outsider_cookie():
     )()
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_r63_ending_a_membership_closes_the_members_socket():
-    """R63: when a term is ended (or a role removed) the user's open socket closes at once."""
-    import asyncio
-    import datetime as dt
-
+async def _connected_member_socket():
+    """A member of a body with a convened meeting, and that member's open room socket."""
     from asgiref.sync import sync_to_async
 
     def make():
@@ -200,6 +196,18 @@ async def test_r63_ending_a_membership_closes_the_members_socket():
     )
     connected, _ = await socket.connect()
     assert connected
+    return membership, socket
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_r63_ending_a_membership_closes_the_members_socket():
+    """R63: when a term is ended (or a role removed) the user's open socket closes at once."""
+    import asyncio
+    import datetime as dt
+
+    from asgiref.sync import sync_to_async
+
+    membership, socket = await _connected_member_socket()
 
     def end_term():
         membership.term_end = dt.date(2025, 6, 2)
@@ -228,19 +236,7 @@ async def test_r63_a_term_that_ends_by_the_calendar_closes_the_socket_at_the_nex
 
     settings.KOKOUS_LIVE = {"ACCESS_RECHECK_SECONDS": 0}
 
-    def make():
-        membership = factories.MembershipFactory()
-        meeting = factories.MeetingFactory(body=membership.body, status="convened")
-        return membership, meeting, _session_cookie_for(membership.person.user)
-
-    membership, meeting, cookie = await sync_to_async(make)()
-    socket = WebsocketCommunicator(
-        application,
-        f"/ws/meetings/{meeting.pk}/",
-        headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={cookie}".encode())],
-    )
-    connected, _ = await socket.connect()
-    assert connected
+    membership, socket = await _connected_member_socket()
     # As if the calendar passed the end date: an UPDATE sends no signal, so nothing is pushed.
     await sync_to_async(
         lambda: Membership.objects.filter(pk=membership.pk).update(term_end=dt.date(2025, 6, 2))
