@@ -1,9 +1,11 @@
 """Who is taking part in the handling of an item right now (R11, R29, R34–R37, R72, R73).
 
 Voting, seconding, proposing and quorum all ask these functions, so the rule "only present,
-acting, not disqualified, connected members decide" is written once.
+acting, not disqualified, connected members decide" lives here only: as a query and, for the
+ballot path, for one loaded row; `tests/meetings/test_presence_rules.py` keeps the two equal.
 
 * :func:`deciding_participants` / :func:`is_deciding` — who decides in an item right now;
+  :func:`participant_decides` — the same for one participant row already read;
 * :func:`item_quorum` / :func:`meeting_quorum` — the quorum finding (KL 103 §, R34, R35) from
   the pure :func:`meetings.quorum.evaluate_quorum`;
 * :func:`require_quorum` — the guard the voting code calls before opening a vote or stating a
